@@ -1,0 +1,88 @@
+//! Sources that rule explanations cite. One constant each, so every rule names them alike.
+
+use crate::finding::Source;
+
+pub const COMPENDIUM: Source = Source {
+    title: "Hazel Weakly, Scaling Mastodon: The Compendium",
+    url: "https://hazelweakly.me/blog/scaling-mastodon/",
+};
+pub const MASTODON_SCALING: Source = Source {
+    title: "Mastodon documentation: Scaling up your server",
+    url: "https://docs.joinmastodon.org/admin/scaling/",
+};
+pub const MASTODON_CONFIG: Source = Source {
+    title: "Mastodon documentation: Configuring your environment",
+    url: "https://docs.joinmastodon.org/admin/config/",
+};
+pub const DATABASE_YML: Source = Source {
+    title: "mastodon/mastodon config/database.yml",
+    url: "https://github.com/mastodon/mastodon/blob/main/config/database.yml",
+};
+pub const SIDEKIQ_YML: Source = Source {
+    title: "mastodon/mastodon config/sidekiq.yml",
+    url: "https://github.com/mastodon/mastodon/blob/main/config/sidekiq.yml",
+};
+pub const DIST_UNITS: Source = Source {
+    title: "mastodon/mastodon dist/ systemd units",
+    url: "https://github.com/mastodon/mastodon/tree/main/dist",
+};
+pub const SIDEKIQ_POOL_PR: Source = Source {
+    title: "mastodon/mastodon PR #26488: sidekiq's pool defaults to its concurrency (4.3)",
+    url: "https://github.com/mastodon/mastodon/pull/26488",
+};
+pub const PGBOUNCER_CONFIG: Source = Source {
+    title: "PgBouncer configuration reference",
+    url: "https://www.pgbouncer.org/config.html",
+};
+pub const PGBOUNCER_FAQ: Source = Source {
+    title: "PgBouncer FAQ: how to use prepared statements",
+    url: "https://www.pgbouncer.org/faq.html",
+};
+pub const MIGRATIONS_ISSUE: Source = Source {
+    title: "mastodon/mastodon issue #29526: migrations fail through PgBouncer",
+    url: "https://github.com/mastodon/mastodon/issues/29526",
+};
+pub const MIGRATIONS_ISSUE_2: Source = Source {
+    title: "mastodon/mastodon issue #34934: advisory locks and transaction pooling",
+    url: "https://github.com/mastodon/mastodon/issues/34934",
+};
+pub const CHART_MIGRATIONS: Source = Source {
+    title: "mastodon/chart issue #168: migrations bypass PgBouncer",
+    url: "https://github.com/mastodon/chart/issues/168",
+};
+pub const POSTGRES_CONNECTIONS: Source = Source {
+    title: "PostgreSQL documentation: Connections and Authentication",
+    url: "https://www.postgresql.org/docs/current/runtime-config-connection.html",
+};
+pub const CYBERTEC_MAX_CONNECTIONS: Source = Source {
+    title: "CYBERTEC, Tuning max_connections in PostgreSQL",
+    url: "https://www.cybertec-postgresql.com/en/tuning-max_connections-in-postgresql/",
+};
+pub const AWS_IDLE_CONNECTIONS: Source = Source {
+    title: "AWS Database Blog, Resources consumed by idle PostgreSQL connections",
+    url: "https://aws.amazon.com/blogs/database/resources-consumed-by-idle-postgresql-connections/",
+};
+pub const CRUNCHY_PGBOUNCER: Source = Source {
+    title: "Crunchy Data, Postgres at scale: running multiple PgBouncers",
+    url: "https://www.crunchydata.com/blog/postgres-at-scale-running-multiple-pgbouncers",
+};
+pub const PERHAM_REDIS: Source = Source {
+    title: "Mike Perham, Storing data with Redis",
+    url: "https://www.mikeperham.com/2015/09/24/storing-data-with-redis/",
+};
+pub const SIDEKIQ_USING_REDIS: Source = Source {
+    title: "Sidekiq wiki: Using Redis",
+    url: "https://github.com/sidekiq/sidekiq/wiki/Using-Redis",
+};
+pub const SIDEKIQ_MEMORY: Source = Source {
+    title: "Sidekiq wiki: Memory (glibc fragmentation, jemalloc, MALLOC_ARENA_MAX)",
+    url: "https://github.com/sidekiq/sidekiq/wiki/Memory",
+};
+pub const PGTUNE: Source = Source {
+    title: "le0pard/pgtune",
+    url: "https://github.com/le0pard/pgtune",
+};
+pub const HELM_CHART: Source = Source {
+    title: "mastodon/chart values.yaml",
+    url: "https://github.com/mastodon/chart/blob/main/values.yaml",
+};
