@@ -1,6 +1,7 @@
 //! The planner page: thin Leptos components over what `mastoplan-core` computes.
 
 mod app;
+pub mod knobs;
 
 pub use app::App;
 
