@@ -1,0 +1,150 @@
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::io::Write;
+
+fn mastoplan() -> Command {
+    Command::cargo_bin("mastoplan").unwrap()
+}
+
+fn preset_file(name: &str) -> tempfile::NamedTempFile {
+    let out = mastoplan().args(["preset", name]).output().unwrap();
+    assert!(out.status.success());
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(&out.stdout).unwrap();
+    f
+}
+
+fn file_with(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+fn preset_names() -> Vec<String> {
+    let out = mastoplan().arg("presets").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn presets_lists_every_preset() {
+    let names = preset_names();
+    for expected in ["single-server", "compendium-example", "large-split", "stock-systemd"] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+}
+
+#[test]
+fn unknown_preset_exits_2() {
+    mastoplan().args(["preset", "nope"]).assert().code(2).stderr(predicate::str::contains("single-server"));
+}
+
+#[test]
+fn check_json_of_the_worked_example() {
+    let f = preset_file("compendium-example");
+    let out = mastoplan().args(["check", "--format", "json"]).arg(f.path()).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["connections"]["clients"], 185);
+    assert_eq!(report["connections"]["total"], 185);
+    assert_eq!(report["connections"]["available"], 200);
+    let findings = report["findings"].as_array().unwrap();
+    for f in findings {
+        assert!(f["id"].as_str().unwrap().starts_with("MP"));
+        assert!(f["name"].is_string());
+        assert!(["error", "warning", "advice"].contains(&f["severity"].as_str().unwrap()));
+    }
+    let has_error = findings.iter().any(|f| f["severity"] == "error");
+    assert_eq!(out.status.code(), Some(if has_error { 1 } else { 0 }));
+}
+
+#[test]
+fn check_text_prints_the_ledger() {
+    let f = preset_file("compendium-example");
+    mastoplan()
+        .arg("check")
+        .arg(f.path())
+        .assert()
+        .stdout(predicate::str::contains("sidekiq-push-scheduler"))
+        .stdout(predicate::str::contains("postgres sees 185 of 200 available"))
+        .stdout(predicate::str::contains("3 processes x DB_POOL 15 = 45"));
+}
+
+#[test]
+fn every_preset_checks_in_both_formats_with_a_meaningful_exit_code() {
+    for name in preset_names() {
+        let f = preset_file(&name);
+        let json = mastoplan().args(["check", "--format", "json"]).arg(f.path()).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let has_error = report["findings"].as_array().unwrap().iter().any(|f| f["severity"] == "error");
+        assert_eq!(json.status.code(), Some(if has_error { 1 } else { 0 }), "{name}");
+        let text = mastoplan().arg("check").arg(f.path()).output().unwrap();
+        assert_eq!(text.status.code(), json.status.code(), "{name}");
+        assert!(String::from_utf8(text.stdout).unwrap().contains("postgres sees"), "{name}");
+    }
+}
+
+#[test]
+fn an_error_finding_exits_1() {
+    let mut plan: serde_json::Value =
+        serde_json::from_slice(&mastoplan().args(["preset", "compendium-example"]).output().unwrap().stdout).unwrap();
+    plan["web"][0]["max_threads"] = 40.into();
+    let f = file_with(&plan.to_string());
+    mastoplan().arg("check").arg(f.path()).assert().code(1).stdout(predicate::str::contains("connections-over-budget"));
+}
+
+#[test]
+fn syntax_error_exits_2_with_line() {
+    let f = file_with("{\n  \"name\": \"x\",\n  \"hosts\": [\n");
+    mastoplan()
+        .arg("check")
+        .arg(f.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 4"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn wrong_type_exits_2_with_json_path() {
+    let text = String::from_utf8(mastoplan().args(["preset", "single-server"]).output().unwrap().stdout).unwrap();
+    let broken = text.replacen("\"concurrency\": 25", "\"concurrency\": \"twenty\"", 1);
+    assert_ne!(text, broken);
+    let f = file_with(&broken);
+    mastoplan()
+        .arg("check")
+        .arg(f.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/sidekiq/0/concurrency"))
+        .stderr(predicate::str::contains("line "));
+}
+
+#[test]
+fn dangling_reference_exits_2() {
+    let text = String::from_utf8(mastoplan().args(["preset", "single-server"]).output().unwrap().stdout).unwrap();
+    let broken = text.replacen("\"host\": \"mastodon\"", "\"host\": \"nowhere\"", 1);
+    let f = file_with(&broken);
+    mastoplan().arg("check").arg(f.path()).assert().code(2).stderr(predicate::str::contains("no host is named \"nowhere\""));
+}
+
+#[test]
+fn hostile_bytes_exit_2_without_panicking() {
+    for junk in ["", "null", "[]", "\u{0}\u{1}", "{\"name\": 1e999}", "{\"hosts\": {}}", &"[".repeat(10_000)] {
+        let f = file_with(junk);
+        mastoplan()
+            .arg("check")
+            .arg(f.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+#[test]
+fn missing_file_exits_2() {
+    mastoplan().args(["check", "/nonexistent/plan.json"]).assert().code(2).stderr(predicate::str::contains("cannot read"));
+}
