@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use mastoplan_core::{evaluate, presets, Plan, PlanError};
+use mastoplan_core::{evaluate, link, presets, Plan, PlanError};
 
 #[derive(Parser)]
 #[command(name = "mastoplan", version, about = "Capacity and configuration planner for Mastodon servers")]
@@ -20,9 +20,20 @@ enum Command {
     /// Print the connection ledger and the findings of a plan; exit 1 when an error fires.
     Check {
         /// A plan as JSON (see `mastoplan preset NAME` for examples).
-        plan: PathBuf,
+        #[arg(required_unless_present = "url", conflicts_with = "url")]
+        plan: Option<PathBuf>,
+        /// Check a shared link instead: a whole URL or just its fragment.
+        #[arg(long)]
+        url: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Print a share link that holds the whole plan.
+    Link {
+        plan: PathBuf,
+        /// Where the planner is served; without it only the fragment (`#v1.…`) is printed.
+        #[arg(long)]
+        base: Option<String>,
     },
     /// List the presets.
     Presets,
@@ -43,7 +54,33 @@ const EXIT_INPUT: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { plan, format } => check(&plan, format),
+        Command::Check { plan, url, format } => {
+            let plan = match (plan, url) {
+                (Some(path), _) => read_plan(&path),
+                (None, Some(url)) => link::decode(&url).map_err(|e| format!("cannot open the link: {e}")),
+                (None, None) => unreachable!("clap requires a plan or --url"),
+            };
+            match plan {
+                Ok(plan) => check(&plan, format),
+                Err(message) => {
+                    eprintln!("mastoplan: {message}");
+                    ExitCode::from(EXIT_INPUT)
+                }
+            }
+        }
+        Command::Link { plan, base } => match read_plan(&plan) {
+            Ok(plan) => {
+                match base {
+                    Some(base) => println!("{}", link::share_url(&base, &plan)),
+                    None => println!("#{}", link::encode(&plan)),
+                }
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("mastoplan: {message}");
+                ExitCode::from(EXIT_INPUT)
+            }
+        },
         Command::Presets => {
             for (name, description, _) in presets::PRESETS {
                 println!("{name:<20} {description}");
@@ -64,15 +101,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn check(path: &Path, format: Format) -> ExitCode {
-    let plan = match read_plan(path) {
-        Ok(plan) => plan,
-        Err(message) => {
-            eprintln!("mastoplan: {message}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-    };
-    let report = evaluate(&plan);
+fn check(plan: &Plan, format: Format) -> ExitCode {
+    let report = evaluate(plan);
     match format {
         Format::Text => print!("{}", render::report_text(&report)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("reports serialise")),

@@ -148,3 +148,47 @@ fn hostile_bytes_exit_2_without_panicking() {
 fn missing_file_exits_2() {
     mastoplan().args(["check", "/nonexistent/plan.json"]).assert().code(2).stderr(predicate::str::contains("cannot read"));
 }
+
+#[test]
+fn link_then_check_url_gives_the_same_report() {
+    let f = preset_file("compendium-example");
+    let out = mastoplan().args(["link", "--base", "https://example.org/mastoplan/"]).arg(f.path()).output().unwrap();
+    assert!(out.status.success());
+    let url = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(url.starts_with("https://example.org/mastoplan/#v1."), "{url}");
+    let from_url = mastoplan().args(["check", "--format", "json", "--url", &url]).output().unwrap();
+    let from_file = mastoplan().args(["check", "--format", "json"]).arg(f.path()).output().unwrap();
+    assert_eq!(from_url.stdout, from_file.stdout);
+    assert_eq!(from_url.status.code(), from_file.status.code());
+
+    let bare = mastoplan().arg("link").arg(f.path()).output().unwrap();
+    let fragment = String::from_utf8(bare.stdout).unwrap().trim().to_string();
+    assert!(fragment.starts_with("#v1."));
+    let from_fragment = mastoplan().args(["check", "--format", "json", "--url", &fragment]).output().unwrap();
+    assert_eq!(from_fragment.stdout, from_file.stdout);
+}
+
+#[test]
+fn check_url_refuses_a_damaged_link() {
+    for bad in ["https://example.org/#v1.AAAA", "#v7.abc", "#v1.@@", "", "#preset=nope"] {
+        mastoplan()
+            .args(["check", "--url", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("cannot open the link"))
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}
+
+#[test]
+fn check_url_opens_a_preset_deep_link() {
+    mastoplan()
+        .args(["check", "--url", "https://example.org/#preset=compendium-example"])
+        .assert()
+        .stdout(predicate::str::contains("postgres sees 185 of 200 available"));
+}
+
+#[test]
+fn check_needs_a_plan_or_a_url() {
+    mastoplan().arg("check").assert().code(2);
+}
