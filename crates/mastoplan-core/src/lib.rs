@@ -9,6 +9,7 @@ pub mod plan;
 pub mod presets;
 pub mod report;
 pub mod rules;
+pub mod synthetic;
 pub mod validate;
 
 pub use budget::{BouncerLoad, ConnectionBudget, ConnectionLine, UnitKind};
