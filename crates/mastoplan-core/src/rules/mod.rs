@@ -8,11 +8,15 @@ pub mod sources;
 #[cfg(test)]
 pub(crate) mod testing;
 
+mod connections_near_budget;
 mod connections_over_budget;
+mod max_connections_high;
 
 /// Every rule, in id order.
 pub static ALL: &[&Rule] = &[
     &connections_over_budget::RULE,
+    &connections_near_budget::RULE,
+    &max_connections_high::RULE,
 ];
 
 pub fn by_id(id: &str) -> Option<&'static Rule> {
