@@ -2,6 +2,7 @@
 //! place that names them all. Ids are assigned in order and never reused: a retired rule keeps
 //! its id out of circulation.
 
+use crate::budget::{ConnectionLine, UnitKind};
 use crate::finding::Rule;
 
 pub mod sources;
@@ -10,6 +11,8 @@ pub(crate) mod testing;
 
 mod connections_near_budget;
 mod connections_over_budget;
+mod db_pool_above_threads;
+mod db_pool_below_threads;
 mod max_connections_high;
 
 /// Every rule, in id order.
@@ -17,7 +20,23 @@ pub static ALL: &[&Rule] = &[
     &connections_over_budget::RULE,
     &connections_near_budget::RULE,
     &max_connections_high::RULE,
+    &db_pool_below_threads::RULE,
+    &db_pool_above_threads::RULE,
 ];
+
+/// `1 process`, `3 processes`.
+pub(crate) fn count(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// How a unit's threads are set, as an admin would write it: `MAX_THREADS 5`, `-c 25`.
+pub(crate) fn threads_setting(line: &ConnectionLine) -> String {
+    match line.kind {
+        UnitKind::Web => format!("MAX_THREADS {}", line.threads),
+        UnitKind::Sidekiq => format!("-c {}", line.threads),
+        UnitKind::Streaming => format!("{} connections", line.threads),
+    }
+}
 
 pub fn by_id(id: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.id == id)
