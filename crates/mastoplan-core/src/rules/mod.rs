@@ -14,6 +14,11 @@ mod connections_over_budget;
 mod db_pool_above_threads;
 mod db_pool_below_threads;
 mod max_connections_high;
+mod queue_not_in_version;
+mod queue_unserved;
+mod scheduler_count;
+mod sidekiq_threads_high;
+mod sidekiq_weighted_queues;
 
 /// Every rule, in id order.
 pub static ALL: &[&Rule] = &[
@@ -22,6 +27,11 @@ pub static ALL: &[&Rule] = &[
     &max_connections_high::RULE,
     &db_pool_below_threads::RULE,
     &db_pool_above_threads::RULE,
+    &scheduler_count::RULE,
+    &sidekiq_threads_high::RULE,
+    &sidekiq_weighted_queues::RULE,
+    &queue_unserved::RULE,
+    &queue_not_in_version::RULE,
 ];
 
 /// `1 process`, `3 processes`.
