@@ -14,6 +14,15 @@ mod connections_over_budget;
 mod db_pool_above_threads;
 mod db_pool_below_threads;
 mod max_connections_high;
+mod migrations_bypass_bouncer;
+mod pgbouncer_clients_over_limit;
+mod pgbouncer_file_descriptors;
+mod pgbouncer_on_db_host;
+mod pgbouncer_pool_mode;
+mod pgbouncer_pools_over_budget;
+mod pgbouncer_recommended;
+mod pgbouncer_single_core;
+mod prepared_statements;
 mod queue_not_in_version;
 mod queue_unserved;
 mod scheduler_count;
@@ -32,6 +41,15 @@ pub static ALL: &[&Rule] = &[
     &sidekiq_weighted_queues::RULE,
     &queue_unserved::RULE,
     &queue_not_in_version::RULE,
+    &pgbouncer_recommended::RULE,
+    &pgbouncer_pool_mode::RULE,
+    &prepared_statements::RULE,
+    &pgbouncer_clients_over_limit::RULE,
+    &pgbouncer_pools_over_budget::RULE,
+    &pgbouncer_single_core::RULE,
+    &pgbouncer_on_db_host::RULE,
+    &pgbouncer_file_descriptors::RULE,
+    &migrations_bypass_bouncer::RULE,
 ];
 
 /// `1 process`, `3 processes`.

@@ -86,3 +86,7 @@ pub const HELM_CHART: Source = Source {
     title: "mastodon/chart values.yaml",
     url: "https://github.com/mastodon/chart/blob/main/values.yaml",
 };
+pub const PGBOUNCER_FEATURES: Source = Source {
+    title: "PgBouncer features: pooling modes and the SQL features each breaks",
+    url: "https://www.pgbouncer.org/features.html",
+};
