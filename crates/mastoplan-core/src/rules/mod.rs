@@ -4,6 +4,7 @@
 
 use crate::budget::{ConnectionLine, UnitKind};
 use crate::finding::Rule;
+use crate::plan::RedisPersistence;
 
 pub mod sources;
 #[cfg(test)]
@@ -25,6 +26,10 @@ mod pgbouncer_single_core;
 mod prepared_statements;
 mod queue_not_in_version;
 mod queue_unserved;
+mod redis_cache_persists;
+mod redis_missing;
+mod redis_persistent_evicts;
+mod redis_shared_cache_and_persistent;
 mod scheduler_count;
 mod sidekiq_threads_high;
 mod sidekiq_weighted_queues;
@@ -50,6 +55,10 @@ pub static ALL: &[&Rule] = &[
     &pgbouncer_on_db_host::RULE,
     &pgbouncer_file_descriptors::RULE,
     &migrations_bypass_bouncer::RULE,
+    &redis_shared_cache_and_persistent::RULE,
+    &redis_missing::RULE,
+    &redis_persistent_evicts::RULE,
+    &redis_cache_persists::RULE,
 ];
 
 /// `1 process`, `3 processes`.
@@ -63,6 +72,16 @@ pub(crate) fn threads_setting(line: &ConnectionLine) -> String {
         UnitKind::Web => format!("MAX_THREADS {}", line.threads),
         UnitKind::Sidekiq => format!("-c {}", line.threads),
         UnitKind::Streaming => format!("{} connections", line.threads),
+    }
+}
+
+/// A persistence setting as the plan's JSON spells it.
+pub(crate) fn redis_persistence_name(p: RedisPersistence) -> &'static str {
+    match p {
+        RedisPersistence::None => "none",
+        RedisPersistence::Rdb => "rdb",
+        RedisPersistence::Aof => "aof",
+        RedisPersistence::AofRdb => "aof-rdb",
     }
 }
 
