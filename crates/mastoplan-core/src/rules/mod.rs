@@ -15,7 +15,9 @@ mod connections_over_budget;
 mod db_pool_above_threads;
 mod db_pool_below_threads;
 mod max_connections_high;
+mod media_on_nfs;
 mod migrations_bypass_bouncer;
+mod object_storage_recommended;
 mod pgbouncer_clients_over_limit;
 mod pgbouncer_file_descriptors;
 mod pgbouncer_on_db_host;
@@ -33,6 +35,8 @@ mod redis_shared_cache_and_persistent;
 mod scheduler_count;
 mod sidekiq_threads_high;
 mod sidekiq_weighted_queues;
+mod streaming_capacity;
+mod trusted_proxy_missing;
 
 /// Every rule, in id order.
 pub static ALL: &[&Rule] = &[
@@ -59,6 +63,10 @@ pub static ALL: &[&Rule] = &[
     &redis_missing::RULE,
     &redis_persistent_evicts::RULE,
     &redis_cache_persists::RULE,
+    &media_on_nfs::RULE,
+    &object_storage_recommended::RULE,
+    &trusted_proxy_missing::RULE,
+    &streaming_capacity::RULE,
 ];
 
 /// `1 process`, `3 processes`.

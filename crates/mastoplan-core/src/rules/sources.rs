@@ -90,3 +90,7 @@ pub const PGBOUNCER_FEATURES: Source = Source {
     title: "PgBouncer features: pooling modes and the SQL features each breaks",
     url: "https://www.pgbouncer.org/features.html",
 };
+pub const RAILS_REMOTE_IP: Source = Source {
+    title: "Rails API: ActionDispatch::RemoteIp (trusted proxies)",
+    url: "https://api.rubyonrails.org/classes/ActionDispatch/RemoteIp.html",
+};
