@@ -32,6 +32,8 @@ mod redis_cache_persists;
 mod redis_missing;
 mod redis_persistent_evicts;
 mod redis_shared_cache_and_persistent;
+mod replica_doubles_pools;
+mod replica_over_budget;
 mod scheduler_count;
 mod sidekiq_threads_high;
 mod sidekiq_weighted_queues;
@@ -67,6 +69,8 @@ pub static ALL: &[&Rule] = &[
     &object_storage_recommended::RULE,
     &trusted_proxy_missing::RULE,
     &streaming_capacity::RULE,
+    &replica_doubles_pools::RULE,
+    &replica_over_budget::RULE,
 ];
 
 /// `1 process`, `3 processes`.
