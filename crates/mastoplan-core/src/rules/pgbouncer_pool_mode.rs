@@ -62,10 +62,10 @@ mod tests {
     #[test]
     fn warns_in_session_mode_naming_the_starved_clients() {
         let mut plan = preset("large-split");
-        plan.pgbouncers[0].pool_mode = PoolMode::Session; // web-1 + streaming-1: 40 clients, 25 server
+        plan.pgbouncers[0].pool_mode = PoolMode::Session; // web-1 + streaming-1: 50 clients, 25 server
         let found = assert_fires(&RULE, &plan);
         assert_eq!(found[0].severity, Severity::Warning);
-        assert!(found[0].message.contains("40 clients each keep one of its 25 server connections for life, so 15 wait"), "{}", found[0].message);
+        assert!(found[0].message.contains("50 clients each keep one of its 25 server connections for life, so 25 wait"), "{}", found[0].message);
         assert_eq!(found[0].at, ["/pgbouncers/0/pool_mode"]);
     }
 

@@ -75,6 +75,12 @@ mod tests {
     }
 
     #[test]
+    fn silent_on_the_large_split_with_headroom() {
+        // 50,000 x 0.08 = 4,000 expected; 6 processes x 1,000 = 6,000.
+        assert_silent(&RULE, &preset("large-split"));
+    }
+
+    #[test]
     fn follows_the_assumptions() {
         let mut plan = with_users(12_500);
         plan.assumptions.streaming_connections_per_process = 999;
