@@ -14,7 +14,9 @@ mod connections_near_budget;
 mod connections_over_budget;
 mod db_pool_above_threads;
 mod db_pool_below_threads;
+mod jemalloc_missing;
 mod max_connections_high;
+mod media_local_across_hosts;
 mod media_on_nfs;
 mod migrations_bypass_bouncer;
 mod object_storage_recommended;
@@ -38,7 +40,9 @@ mod scheduler_count;
 mod sidekiq_threads_high;
 mod sidekiq_weighted_queues;
 mod streaming_capacity;
+mod synchronous_commit_off;
 mod trusted_proxy_missing;
+mod work_mem_over_ram;
 
 /// Every rule, in id order.
 pub static ALL: &[&Rule] = &[
@@ -71,6 +75,10 @@ pub static ALL: &[&Rule] = &[
     &streaming_capacity::RULE,
     &replica_doubles_pools::RULE,
     &replica_over_budget::RULE,
+    &work_mem_over_ram::RULE,
+    &jemalloc_missing::RULE,
+    &synchronous_commit_off::RULE,
+    &media_local_across_hosts::RULE,
 ];
 
 /// `1 process`, `3 processes`.

@@ -94,3 +94,7 @@ pub const RAILS_REMOTE_IP: Source = Source {
     title: "Rails API: ActionDispatch::RemoteIp (trusted proxies)",
     url: "https://api.rubyonrails.org/classes/ActionDispatch/RemoteIp.html",
 };
+pub const POSTGRES_ASYNC_COMMIT: Source = Source {
+    title: "PostgreSQL documentation: Asynchronous Commit",
+    url: "https://www.postgresql.org/docs/current/wal-async-commit.html",
+};
