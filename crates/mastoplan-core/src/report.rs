@@ -69,4 +69,57 @@ mod tests {
             assert!(report.findings.windows(2).all(|w| w[0].severity <= w[1].severity));
         }
     }
+
+    /// A preset's findings as `severity rule-name`, with `xN` when a rule fires N times.
+    fn diagnosis(preset: &str) -> Vec<String> {
+        let report = evaluate(&presets::get(preset).unwrap());
+        let mut out: Vec<(String, usize)> = Vec::new();
+        for f in &report.findings {
+            let key = format!("{} {}", f.severity.name(), f.name);
+            match out.last_mut() {
+                Some((last, n)) if *last == key => *n += 1,
+                _ => out.push((key, 1)),
+            }
+        }
+        out.into_iter().map(|(k, n)| if n == 1 { k } else { format!("{k} x{n}") }).collect()
+    }
+
+    /// What each preset is diagnosed with, so a change to a rule or a preset shows here.
+    #[test]
+    fn diagnosis_of_every_preset() {
+        // One machine for a small server: sound; the only note is to split sidekiq by queue
+        // once it grows.
+        assert_eq!(diagnosis("single-server"), ["advice sidekiq-weighted-queues"]);
+        // The compendium's worked example, faithful to its numbers: 185 of 200 is past its own
+        // 90% line, 185 direct connections is where it reaches for PgBouncer, its units mix
+        // queues, and none of them serves ingress, which 4.2 has.
+        assert_eq!(
+            diagnosis("compendium-example"),
+            [
+                "error queue-unserved",
+                "warning connections-near-budget",
+                "warning pgbouncer-recommended",
+                "advice sidekiq-weighted-queues x6",
+            ]
+        );
+        // The split cluster behind bouncers: only the reminder to migrate around them.
+        assert_eq!(diagnosis("large-split"), ["advice migrations-bypass-bouncer"]);
+        // The dist/ units as installed: cache and queues share an RDB-only Redis.
+        assert_eq!(
+            diagnosis("stock-systemd"),
+            [
+                "error redis-shared-cache-and-persistent",
+                "warning redis-persistent-evicts",
+                "advice sidekiq-weighted-queues",
+            ]
+        );
+    }
+
+    #[test]
+    fn sensible_presets_have_no_errors_or_warnings() {
+        for name in ["single-server", "large-split"] {
+            let report = evaluate(&presets::get(name).unwrap());
+            assert_eq!(report.count(Severity::Error) + report.count(Severity::Warning), 0, "{name}: {:?}", report.findings);
+        }
+    }
 }

@@ -86,3 +86,15 @@ pub const HELM_CHART: Source = Source {
     title: "mastodon/chart values.yaml",
     url: "https://github.com/mastodon/chart/blob/main/values.yaml",
 };
+pub const PGBOUNCER_FEATURES: Source = Source {
+    title: "PgBouncer features: pooling modes and the SQL features each breaks",
+    url: "https://www.pgbouncer.org/features.html",
+};
+pub const RAILS_REMOTE_IP: Source = Source {
+    title: "Rails API: ActionDispatch::RemoteIp (trusted proxies)",
+    url: "https://api.rubyonrails.org/classes/ActionDispatch/RemoteIp.html",
+};
+pub const POSTGRES_ASYNC_COMMIT: Source = Source {
+    title: "PostgreSQL documentation: Asynchronous Commit",
+    url: "https://www.postgresql.org/docs/current/wal-async-commit.html",
+};
