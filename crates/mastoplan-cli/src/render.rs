@@ -71,11 +71,12 @@ pub fn report_text(report: &Report) -> String {
         let _ = writeln!(out, "replica on {}: {} of {} available", r.host, r.total, r.available);
     }
 
+    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
     let _ = writeln!(
         out,
-        "\n{} errors, {} warnings, {} advice",
-        report.count(Severity::Error),
-        report.count(Severity::Warning),
+        "\n{}, {}, {} advice",
+        plural(report.count(Severity::Error), "error"),
+        plural(report.count(Severity::Warning), "warning"),
         report.count(Severity::Advice)
     );
     for f in &report.findings {
