@@ -18,7 +18,7 @@ pub fn report_text(report: &Report) -> String {
         "how".into(),
     ]];
     for l in &c.lines {
-        let mut how = l.derivation.clone();
+        let mut how = l.derivation.to_string();
         if let Some(d) = &l.default_applied {
             let _ = write!(how, " ({d})");
         }
