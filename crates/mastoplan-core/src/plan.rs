@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Mastodon releases whose connection behaviour differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum MastodonVersion {
     /// 4.2: every process pools `DB_POOL || MAX_THREADS || 5`; STREAMING_CLUSTER_NUM is gone.
     #[serde(rename = "4.2")]
@@ -17,6 +17,7 @@ pub enum MastodonVersion {
     #[serde(rename = "4.3")]
     V4_3,
     /// 4.4 and later: adds the `fasp` queue; REDIS_NAMESPACE aborts startup.
+    #[default]
     #[serde(rename = "4.4")]
     V4_4,
 }
@@ -48,12 +49,6 @@ impl MastodonVersion {
 
     pub fn has_queue(self, queue: Queue) -> bool {
         queue != Queue::Fasp || self >= Self::V4_4
-    }
-}
-
-impl Default for MastodonVersion {
-    fn default() -> Self {
-        Self::V4_4
     }
 }
 
