@@ -4,6 +4,7 @@
 pub mod budget;
 pub mod docs;
 pub mod finding;
+pub mod pgtune;
 pub mod plan;
 pub mod presets;
 pub mod report;
