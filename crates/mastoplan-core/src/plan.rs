@@ -479,6 +479,9 @@ pub struct Plan {
     pub prepared_statements: bool,
     #[serde(default)]
     pub assumptions: Assumptions,
+    /// Per-process RAM and CPU estimates and the max_connections ceiling's inputs.
+    #[serde(default)]
+    pub estimates: crate::estimates::Estimates,
 }
 
 impl Plan {
