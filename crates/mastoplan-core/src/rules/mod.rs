@@ -9,10 +9,26 @@ pub mod sources;
 pub(crate) mod testing;
 
 mod connections_over_budget;
+mod ram_overcommitted;
+mod cores_oversubscribed;
+mod work_mem_over_ram;
+mod shared_buffers_out_of_range;
+mod max_connections_over_ceiling;
+mod synchronous_commit_off;
+mod no_jemalloc;
+mod effective_cache_size_over_ram;
 
 /// Every rule, in id order.
 pub static ALL: &[&Rule] = &[
     &connections_over_budget::RULE,
+    &ram_overcommitted::RULE,
+    &cores_oversubscribed::RULE,
+    &work_mem_over_ram::RULE,
+    &shared_buffers_out_of_range::RULE,
+    &max_connections_over_ceiling::RULE,
+    &synchronous_commit_off::RULE,
+    &no_jemalloc::RULE,
+    &effective_cache_size_over_ram::RULE,
 ];
 
 pub fn by_id(id: &str) -> Option<&'static Rule> {
