@@ -6,6 +6,7 @@ pub mod ceiling;
 pub mod docs;
 pub mod estimates;
 pub mod finding;
+pub mod generate;
 pub mod pgtune;
 pub mod plan;
 pub mod presets;
