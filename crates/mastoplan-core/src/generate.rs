@@ -235,7 +235,8 @@ pub struct Options {
 impl Options {
     /// `--assume name=value`: a field of `Sizing`, of `Estimates` or of the plan's assumptions.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
-        if let Some(r) = self.estimates.set(name, value) {
+        // Estimates are listed as `estimates.NAME`; both spellings are accepted.
+        if let Some(r) = self.estimates.set(name.strip_prefix("estimates.").unwrap_or(name), value) {
             return r;
         }
         let mut sizing = self.sizing.clone();
@@ -249,7 +250,7 @@ impl Options {
             return r;
         }
         let mut names: Vec<String> = self.sizing.describe().into_iter().map(|a| a.name).collect();
-        names.extend(self.estimates.describe().into_iter().map(|a| a.name));
+        names.extend(self.estimates.describe().into_iter().map(|a| format!("estimates.{}", a.name)));
         names.extend(["streaming_connections_per_user".to_string(), "streaming_connections_per_process".to_string()]);
         Err(format!("no assumption is named {name:?}; known: {}", names.join(", ")))
     }
@@ -1075,7 +1076,7 @@ mod tests {
     fn assumptions_can_be_changed_by_name() {
         let mut opts = Options::default();
         opts.set("busy_queue_threads", "20").unwrap();
-        opts.set("sidekiq_process_mb", "600").unwrap();
+        opts.set("estimates.sidekiq_process_mb", "600").unwrap();
         opts.set("streaming_connections_per_process", "500").unwrap();
         assert!(opts.set("nonsense", "1").unwrap_err().contains("known:"));
         assert!(opts.set("busy_queue_threads", "many").is_err());
