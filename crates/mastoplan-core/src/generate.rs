@@ -67,8 +67,8 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Sizing {
-    /// Active users one Puma worker serves. Assumption: 5,000 (8 workers for 50k users, as in
-    /// the large-split preset).
+    /// Active users one Puma worker serves. Assumption: 5,000 (10 workers for 50k users, a
+    /// little above the large-split preset's 8).
     pub users_per_puma_worker: u32,
     /// At least Puma's default WEB_CONCURRENCY, 2 (config/puma.rb).
     pub min_puma_workers: u32,
@@ -194,7 +194,7 @@ impl Sizing {
         const ASSUMED: &str = "assumption (no source gives a figure)";
         let a = |name: &str, value: u32, source: &str| Assumption::new(name, value, source);
         vec![
-            a("users_per_puma_worker", self.users_per_puma_worker, &format!("{ASSUMED}: 8 workers for 50k users, as in the large-split preset")),
+            a("users_per_puma_worker", self.users_per_puma_worker, &format!("{ASSUMED}: 10 workers for 50k users, a little above the large-split preset's 8")),
             a("min_puma_workers", self.min_puma_workers, "Puma's default WEB_CONCURRENCY (config/puma.rb)"),
             a("puma_threads", self.puma_threads, "Puma's default MAX_THREADS; more processes beat threads under Ruby's lock"),
             a("queue_per_unit_from_users", self.queue_per_unit_from_users, &format!("{ASSUMED}; the compendium: one queue per systemd template unit at scale")),

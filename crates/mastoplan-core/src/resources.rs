@@ -221,9 +221,9 @@ impl Resources {
                     ram_mb: u64::from(n) * u64::from(mb),
                     cores: f64::from(n) * e.puma_worker_cores,
                     derivation: format!(
-                        "{n} Puma {} x {mb} MB{malloc}, x {} cores",
+                        "{n} Puma {} x {mb} MB{malloc}, {} each",
                         plural(n, "worker", "workers"),
-                        e.puma_worker_cores
+                        cores_text(e.puma_worker_cores)
                     ),
                     at: format!("/web/{i}"),
                 },
@@ -239,10 +239,10 @@ impl Resources {
                     ram_mb: u64::from(n) * u64::from(e.streaming_process_mb),
                     cores: f64::from(n) * e.streaming_process_cores,
                     derivation: format!(
-                        "{n} streaming {} x {} MB, x {} cores",
+                        "{n} streaming {} x {} MB, {} each",
                         plural(n, "process", "processes"),
                         e.streaming_process_mb,
-                        e.streaming_process_cores
+                        cores_text(e.streaming_process_cores)
                     ),
                     at: format!("/streaming/{i}"),
                 },
@@ -268,8 +268,9 @@ impl Resources {
                     ram_mb: u64::from(n) * u64::from(mb),
                     cores: f64::from(n) * per_core,
                     derivation: format!(
-                        "{n} sidekiq {} x {mb} MB{malloc}, x {per_core} cores{why}",
-                        plural(n, "process", "processes")
+                        "{n} sidekiq {} x {mb} MB{malloc}, {} each{why}",
+                        plural(n, "process", "processes"),
+                        cores_text(per_core)
                     ),
                     at: format!("/sidekiq/{i}"),
                 },
@@ -286,8 +287,10 @@ impl Resources {
                     ram_mb: u64::from(e.pgbouncer_base_mb) + mb_of_kb(kb),
                     cores: e.pgbouncer_cores,
                     derivation: format!(
-                        "{} MB + {conns} connections x {} kB; single-threaded: {} core",
-                        e.pgbouncer_base_mb, e.pgbouncer_kb_per_connection, e.pgbouncer_cores
+                        "{} MB + {conns} connections x {} kB; single-threaded: {}",
+                        e.pgbouncer_base_mb,
+                        e.pgbouncer_kb_per_connection,
+                        cores_text(e.pgbouncer_cores)
                     ),
                     at: format!("/pgbouncers/{}", load.index),
                 },
@@ -325,7 +328,7 @@ impl Resources {
                     kind: ClaimKind::Redis,
                     ram_mb,
                     cores: e.redis_cores,
-                    derivation: format!("{derivation}, x {} cores", e.redis_cores),
+                    derivation: format!("{derivation}; {}", cores_text(e.redis_cores)),
                     at: format!("/redis/{i}"),
                 },
             );
@@ -377,6 +380,11 @@ impl Resources {
     pub fn host(&self, name: &str) -> Option<&HostLedger> {
         self.hosts.iter().find(|h| h.host == name)
     }
+}
+
+/// "1 core", "0.5 cores".
+fn cores_text(v: f64) -> String {
+    format!("{} {}", trim_float(v), if v == 1.0 { "core" } else { "cores" })
 }
 
 fn plural<'a>(n: u32, one: &'a str, many: &'a str) -> &'a str {
