@@ -3,8 +3,8 @@ use crate::finding::{Context, Findings, Rule, Severity};
 use crate::pgtune::{format_kb, KB_PER_MB};
 
 /// The usual range is 15% to 40% of RAM: the Postgres docs start at 25% and find more than 40%
-/// "unlikely" to work better, and 15% is the cautious start some guides give for shared
-/// hosts. "Far outside" is a third below 15% or a quarter above 40%.
+/// "unlikely" to work better; the 15% lower edge is this rule's assumption, a cautious start
+/// below the docs' 25%. "Far outside" is a third below 15% or a quarter above 40%.
 const FAR_BELOW: f64 = 0.10;
 const FAR_ABOVE: f64 = 0.50;
 

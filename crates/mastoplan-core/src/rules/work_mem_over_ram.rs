@@ -27,21 +27,22 @@ fn check(cx: &Context, out: &mut Findings) {
         let product_kb = u64::from(t.max_connections) * t.memory.work_mem_kb;
         let limit_kb = 2 * t.host_ram_mb * KB_PER_MB;
         if product_kb > limit_kb {
-            let (whose, at) = if std::ptr::eq(t, &r.postgres) {
-                ("postgres", "/postgres/settings/work_mem_mb")
+            let (whose, at): (&str, &[&str]) = if std::ptr::eq(t, &r.postgres) {
+                ("postgres", &["/postgres/settings/work_mem_mb", "/postgres/max_connections"])
             } else {
-                ("the replica", "/replica/max_connections")
+                ("the replica", &["/replica/max_connections"])
             };
-            out.add(format!(
+            let finding = out.add(format!(
                 "{whose} on {}: max_connections {} x work_mem {} = {} MB, more than twice the host's {} MB",
                 t.host,
                 t.max_connections,
                 format_kb(t.memory.work_mem_kb),
                 product_kb / KB_PER_MB,
                 t.host_ram_mb
-            ))
-            .at(at)
-            .at(if whose == "postgres" { "/postgres/max_connections" } else { at });
+            ));
+            for pointer in at {
+                finding.at(*pointer);
+            }
         }
     }
 }
