@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use mastoplan_core::{evaluate, link, presets, Plan, PlanError};
+use mastoplan_core::generate::{generate, Options, Request};
+use mastoplan_core::{evaluate, link, presets, DiskKind, MastodonVersion, Plan, PlanError};
 
 #[derive(Parser)]
 #[command(name = "mastoplan", version, about = "Capacity and configuration planner for Mastodon servers")]
@@ -39,6 +40,53 @@ enum Command {
     Presets,
     /// Print one preset as plan JSON.
     Preset { name: String },
+    /// Propose a starting plan for the users you expect on the hosts you have. The plan goes to
+    /// stdout as JSON (ready for `mastoplan check`); the assumptions behind it and any warnings
+    /// go to stderr.
+    New {
+        /// Monthly active users you expect.
+        #[arg(long)]
+        users: u32,
+        /// How many hosts you have, all of the size below.
+        #[arg(long, default_value_t = 1)]
+        hosts: u32,
+        /// RAM of each host, in GB.
+        #[arg(long)]
+        ram: u32,
+        /// Cores of each host.
+        #[arg(long)]
+        cores: u32,
+        /// The plan's name.
+        #[arg(long, default_value = "generated")]
+        name: String,
+        #[arg(long, value_enum, default_value_t = Version::V4_4)]
+        mastodon: Version,
+        /// The storage under Postgres.
+        #[arg(long, value_enum, default_value_t = Disk::Ssd)]
+        disk: Disk,
+        /// Change one assumption, e.g. --assume busy_queue_threads=15 (repeatable; the names are
+        /// those printed on stderr).
+        #[arg(long = "assume", value_name = "NAME=VALUE")]
+        assume: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Version {
+    #[value(name = "4.2")]
+    V4_2,
+    #[value(name = "4.3")]
+    V4_3,
+    #[value(name = "4.4")]
+    V4_4,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Disk {
+    Ssd,
+    Hdd,
+    Network,
+    Nvme,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -98,7 +146,53 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_INPUT)
             }
         },
+        Command::New { users, hosts, ram, cores, name, mastodon, disk, assume } => {
+            let request = Request {
+                name,
+                users,
+                hosts,
+                ram_gb: ram,
+                cores,
+                mastodon_version: match mastodon {
+                    Version::V4_2 => MastodonVersion::V4_2,
+                    Version::V4_3 => MastodonVersion::V4_3,
+                    Version::V4_4 => MastodonVersion::V4_4,
+                },
+                disk: match disk {
+                    Disk::Ssd => DiskKind::Ssd,
+                    Disk::Hdd => DiskKind::Hdd,
+                    Disk::Network => DiskKind::Network,
+                    Disk::Nvme => DiskKind::Nvme,
+                },
+            };
+            new_plan(&request, &assume)
+        }
     }
+}
+
+fn new_plan(request: &Request, assume: &[String]) -> ExitCode {
+    let mut options = Options::default();
+    for a in assume {
+        let result = match a.split_once('=') {
+            Some((name, value)) => options.set(name.trim(), value.trim()),
+            None => Err(format!("--assume takes NAME=VALUE, not {a:?}")),
+        };
+        if let Err(e) = result {
+            eprintln!("mastoplan: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    }
+    let generated = match generate(request, &options) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("mastoplan: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    println!("{}", generated.plan.to_json());
+    let report = evaluate(&generated.plan);
+    eprint!("{}", render::generated_text(&generated, &report));
+    ExitCode::SUCCESS
 }
 
 fn check(plan: &Plan, format: Format) -> ExitCode {

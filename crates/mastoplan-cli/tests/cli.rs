@@ -192,3 +192,112 @@ fn check_url_opens_a_preset_deep_link() {
 fn check_needs_a_plan_or_a_url() {
     mastoplan().arg("check").assert().code(2);
 }
+
+fn new_plan(args: &[&str]) -> (serde_json::Value, String) {
+    let out = mastoplan().arg("new").args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is plan JSON only");
+    (plan, String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn new_prints_a_plan_that_check_accepts_and_its_assumptions_on_stderr() {
+    let (plan, stderr) = new_plan(&["--users", "500", "--hosts", "1", "--ram", "8", "--cores", "4"]);
+    assert_eq!(plan["expected_active_users"], 500);
+    assert!(stderr.contains("assumptions"), "{stderr}");
+    assert!(stderr.contains("busy_queue_threads"), "{stderr}");
+    assert!(stderr.contains("estimates.sidekiq_process_mb"), "{stderr}");
+    assert!(stderr.contains("0 errors"), "{stderr}");
+    let f = file_with(&plan.to_string());
+    mastoplan().arg("check").arg(f.path()).assert().code(0);
+}
+
+#[test]
+fn new_plans_for_each_size_check_without_errors() {
+    for (users, hosts, ram, cores) in [("500", "1", "8", "4"), ("5000", "2", "16", "8"), ("50000", "6", "32", "8"), ("250000", "12", "64", "16")] {
+        let (plan, _) = new_plan(&["--users", users, "--hosts", hosts, "--ram", ram, "--cores", cores]);
+        assert_eq!(plan["hosts"].as_array().unwrap().len(), hosts.parse::<usize>().unwrap());
+        let f = file_with(&plan.to_string());
+        let out = mastoplan().args(["check", "--format", "json"]).arg(f.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{users} users: {}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+#[test]
+fn new_on_too_few_hosts_warns_on_stderr() {
+    let (plan, stderr) = new_plan(&["--users", "250000", "--hosts", "2", "--ram", "64", "--cores", "16"]);
+    assert!(stderr.contains("cannot carry the estimated load"), "{stderr}");
+    let f = file_with(&plan.to_string());
+    mastoplan().arg("check").arg(f.path()).assert().code(0);
+}
+
+#[test]
+fn new_takes_assumptions_by_name() {
+    let (plan, _) = new_plan(&[
+        "--users", "50000", "--hosts", "6", "--ram", "32", "--cores", "8",
+        "--assume", "busy_queue_threads=15",
+        "--assume", "estimates.puma_worker_mb=500",
+        "--mastodon", "4.3",
+        "--name", "mine",
+    ]);
+    assert_eq!(plan["name"], "mine");
+    assert_eq!(plan["mastodon_version"], "4.3");
+    assert_eq!(plan["estimates"]["puma_worker_mb"], 500);
+    let default = plan["sidekiq"].as_array().unwrap().iter().find(|s| s["queues"] == serde_json::json!(["default"])).unwrap();
+    assert_eq!(default["concurrency"], 15);
+    assert!(plan["sidekiq"].as_array().unwrap().iter().all(|s| !s["queues"].as_array().unwrap().contains(&"fasp".into())));
+}
+
+#[test]
+fn new_refuses_bad_input_with_exit_2() {
+    let base = ["new", "--users", "500", "--ram", "8", "--cores", "4"];
+    mastoplan().args(base).args(["--assume", "nonsense=1"]).assert().code(2).stderr(predicate::str::contains("no assumption is named"));
+    mastoplan().args(base).args(["--assume", "busy_queue_threads"]).assert().code(2).stderr(predicate::str::contains("NAME=VALUE"));
+    mastoplan().args(base).args(["--assume", "puma_threads=0"]).assert().code(2);
+    mastoplan().args(["new", "--users", "0", "--ram", "8", "--cores", "4"]).assert().code(2).stdout(predicate::str::is_empty());
+    mastoplan().args(base).args(["--name", "bad name"]).assert().code(2);
+}
+
+#[test]
+fn check_json_carries_hosts_and_postgres_settings() {
+    let f = preset_file("compendium-example");
+    let out = mastoplan().args(["check", "--format", "json"]).arg(f.path()).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hosts = report["hosts"].as_array().unwrap();
+    assert_eq!(hosts.iter().map(|h| h["host"].as_str().unwrap()).collect::<Vec<_>>(), ["app", "db"]);
+    let db = &hosts[1];
+    assert_eq!(db["ram_mb"], 32768);
+    assert!(db["claims"].as_array().unwrap().iter().any(|c| c["kind"] == "postgres"));
+    let pg = &report["postgres_settings"];
+    assert_eq!(pg["host"], "db");
+    assert_eq!(pg["max_connections"], 203);
+    let settings = pg["settings"].as_array().unwrap();
+    for name in ["shared_buffers", "effective_cache_size", "work_mem", "random_page_cost", "huge_pages"] {
+        assert!(settings.iter().any(|s| s["name"] == name), "{name} missing");
+    }
+    assert_eq!(pg["ceiling"]["num_cores"], 8);
+    assert_eq!(report["connections"]["total"], 185, "the connection budget is unchanged");
+}
+
+#[test]
+fn check_text_prints_hosts_and_postgres_settings() {
+    let f = preset_file("large-split");
+    mastoplan()
+        .arg("check")
+        .arg(f.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("worker-2  sidekiq-ingress"))
+        .stdout(predicate::str::contains("shared_buffers = 16GB"))
+        .stdout(predicate::str::contains("work_mem = 77672kB"))
+        .stdout(predicate::str::contains("max_connections ceiling (CYBERTEC)"));
+}
+
+#[test]
+fn a_plan_saved_before_estimates_existed_still_checks() {
+    let text = String::from_utf8(mastoplan().args(["preset", "single-server"]).output().unwrap().stdout).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_object_mut().unwrap().remove("estimates");
+    let f = file_with(&v.to_string());
+    mastoplan().arg("check").arg(f.path()).assert().code(0).stdout(predicate::str::contains("os_reserve_mb 1024"));
+}

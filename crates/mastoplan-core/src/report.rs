@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::budget::ConnectionBudget;
 use crate::finding::{Context, Finding, Findings, Severity};
 use crate::plan::{MastodonVersion, Plan};
+use crate::resources::{HostLedger, PostgresTuning, Resources};
 use crate::rules;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -12,6 +13,14 @@ pub struct Report {
     pub plan: String,
     pub mastodon_version: MastodonVersion,
     pub connections: ConnectionBudget,
+    /// Each host's RAM and cores and what every unit on it claims.
+    pub hosts: Vec<HostLedger>,
+    /// Recommended settings for the Postgres primary (PGTune for a web application, with the
+    /// plan's overrides) and its max_connections ceiling.
+    pub postgres_settings: PostgresTuning,
+    /// The same for the read replica, when the plan has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica_settings: Option<PostgresTuning>,
     /// Errors first, then warnings, then advice; in registry order within each.
     pub findings: Vec<Finding>,
 }
@@ -39,10 +48,14 @@ pub fn evaluate(plan: &Plan) -> Report {
         .collect();
     // A stable sort keeps registry order within a severity.
     findings.sort_by_key(|f| f.severity);
+    let resources = Resources::compute(plan, &budget);
     Report {
         plan: plan.name.clone(),
         mastodon_version: plan.mastodon_version,
         connections: budget,
+        hosts: resources.hosts,
+        postgres_settings: resources.postgres,
+        replica_settings: resources.replica,
         findings,
     }
 }
@@ -104,12 +117,16 @@ mod tests {
         );
         // The split cluster behind bouncers: only the reminder to migrate around them.
         assert_eq!(diagnosis("large-split"), ["advice migrations-bypass-bouncer"]);
-        // The dist/ units as installed: cache and queues share an RDB-only Redis.
+        // The dist/ units as installed: cache and queues share an RDB-only Redis, and a
+        // 2-core machine carries more processes than cores with Postgres's default 100
+        // connections above what two cores serve.
         assert_eq!(
             diagnosis("stock-systemd"),
             [
                 "error redis-shared-cache-and-persistent",
                 "warning redis-persistent-evicts",
+                "warning cores-oversubscribed",
+                "warning max-connections-over-ceiling",
                 "advice sidekiq-weighted-queues",
             ]
         );

@@ -209,6 +209,7 @@ prop_compose! {
         nginx in prop::option::of(0usize..6),
         prepared in any::<bool>(),
         assumptions in prop::option::of((0.0f64..1.0, 1u32..100_000)),
+        tuning in (prop::option::of(1u32..1_000_000), prop::option::of(1.0f64..4.0), prop::option::of(any::<bool>()), prop::option::of(64u32..4096), prop::option::of(0.001f64..0.5)),
     ) -> Plan {
         let host_names: Vec<String> = (0..hosts.len()).map(|i| format!("h{i}")).collect();
         let host = |i: usize| host_names[i % host_names.len()].clone();
@@ -261,7 +262,14 @@ prop_compose! {
             postgres: Postgres {
                 host: host(pg.0), version: pg.1, max_connections: pg.2, superuser_reserved_connections: pg.3,
                 reserved_connections: pg.4, disk: disks[pg.5],
-                settings: PostgresSettings { shared_buffers_mb: pg.6, work_mem_mb: pg.7, ..Default::default() },
+                settings: PostgresSettings {
+                    shared_buffers_mb: pg.6,
+                    work_mem_mb: pg.7,
+                    ram_mb: tuning.0,
+                    random_page_cost: tuning.1,
+                    jit: tuning.2,
+                    ..Default::default()
+                },
                 synchronous_commit_off: pg.8,
             },
             replica: replica.map(|r| Replica { host: host(r.0), max_connections: r.1, superuser_reserved_connections: r.2 }),
@@ -276,6 +284,11 @@ prop_compose! {
             nginx: nginx.map(|n| Nginx { host: host(n) }),
             prepared_statements: prepared,
             assumptions: assumptions.map(|(a, b)| Assumptions { streaming_connections_per_user: a, streaming_connections_per_process: b }).unwrap_or_default(),
+            estimates: crate::estimates::Estimates {
+                puma_worker_mb: tuning.3.unwrap_or(crate::estimates::Estimates::default().puma_worker_mb),
+                session_busy_ratio: tuning.4.unwrap_or(crate::estimates::Estimates::default().session_busy_ratio),
+                ..Default::default()
+            },
         }
     }
 }

@@ -141,7 +141,7 @@ const QUEUES: [Queue; 7] = [
     Queue::Fasp,
 ];
 const POOL_MODES: [PoolMode; 3] = [PoolMode::Session, PoolMode::Transaction, PoolMode::Statement];
-const DISKS: [DiskKind; 3] = [DiskKind::Ssd, DiskKind::Hdd, DiskKind::Network];
+const DISKS: [DiskKind; 4] = [DiskKind::Ssd, DiskKind::Hdd, DiskKind::Network, DiskKind::Nvme];
 const REDIS_ROLES: [RedisRole; 3] = [RedisRole::Persistent, RedisRole::Cache, RedisRole::SidekiqOnly];
 const PERSISTENCES: [RedisPersistence; 4] =
     [RedisPersistence::None, RedisPersistence::Rdb, RedisPersistence::Aof, RedisPersistence::AofRdb];
@@ -214,6 +214,44 @@ fn unpack_queues(mut packed: u32) -> Result<Vec<Queue>, LinkError> {
         packed >>= 3;
     }
     Ok(queues)
+}
+
+/// Extension tags. Append only; never reuse a number.
+///
+/// Both sections are rarely touched and have many optional fields, so they travel as JSON
+/// holding only what differs from the defaults: self-describing, and a field added later
+/// simply takes its default when an older link lacks it.
+const EXT_POSTGRES_SETTINGS: u32 = 1;
+const EXT_ESTIMATES: u32 = 2;
+
+fn extensions(plan: &Plan) -> Vec<(u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    // The four settings v1 carries itself are left out of the section.
+    let settings = PostgresSettings {
+        shared_buffers_mb: None,
+        work_mem_mb: None,
+        effective_cache_size_mb: None,
+        maintenance_work_mem_mb: None,
+        ..plan.postgres.settings.clone()
+    };
+    if settings != PostgresSettings::default() {
+        out.push((EXT_POSTGRES_SETTINGS, serde_json::to_vec(&settings).expect("settings serialise")));
+    }
+    if let Some(diff) = differing_fields(&plan.estimates, &crate::estimates::Estimates::default()) {
+        out.push((EXT_ESTIMATES, diff));
+    }
+    out
+}
+
+/// JSON of the fields of `value` that differ from `default`, or none when all are equal.
+fn differing_fields<T: Serialize>(value: &T, default: &T) -> Option<Vec<u8>> {
+    let (serde_json::Value::Object(mut value), serde_json::Value::Object(default)) =
+        (serde_json::to_value(value).ok()?, serde_json::to_value(default).ok()?)
+    else {
+        return None;
+    };
+    value.retain(|k, v| default.get(k) != Some(v));
+    (!value.is_empty()).then(|| serde_json::to_vec(&value).expect("a JSON map serialises"))
 }
 
 pub(super) fn to_bytes(plan: &Plan) -> Vec<u8> {
@@ -326,7 +364,7 @@ pub(super) fn to_bytes(plan: &Plan) -> Vec<u8> {
         nginx: plan.nginx.as_ref().map(|n| host_index(&n.host)),
         flags: plan.prepared_statements as u8,
         assumptions,
-        extensions: Vec::new(),
+        extensions: extensions(plan),
     };
     postcard::to_allocvec(&wire).expect("postcard writes any value to a Vec")
 }
@@ -337,8 +375,15 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Plan, LinkError> {
     if !rest.is_empty() {
         return Err(LinkError::Corrupt("trailing data".into()));
     }
-    if let Some((tag, _)) = wire.extensions.first() {
-        return Err(LinkError::UnknownVersion(format!("v1 with section {tag}")));
+    let mut settings = PostgresSettings::default();
+    let mut estimates = crate::estimates::Estimates::default();
+    for (tag, data) in &wire.extensions {
+        let bad = |what: &str| LinkError::Corrupt(format!("unreadable {what}"));
+        match *tag {
+            EXT_POSTGRES_SETTINGS => settings = serde_json::from_slice(data).map_err(|_| bad("Postgres settings"))?,
+            EXT_ESTIMATES => estimates = serde_json::from_slice(data).map_err(|_| bad("estimates"))?,
+            other => return Err(LinkError::UnknownVersion(format!("v1 with section {other}"))),
+        }
     }
     let host_names: Vec<String> = wire.hosts.iter().map(|h| h.name.clone()).collect();
     let host = |i: u32| -> Result<String, LinkError> {
@@ -421,6 +466,7 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Plan, LinkError> {
             work_mem_mb: p.work_mem_mb,
             effective_cache_size_mb: p.effective_cache_size_mb,
             maintenance_work_mem_mb: p.maintenance_work_mem_mb,
+            ..settings
         },
         synchronous_commit_off: p.flags & 1 != 0,
     };
@@ -476,5 +522,6 @@ pub(super) fn from_bytes(bytes: &[u8]) -> Result<Plan, LinkError> {
         nginx,
         prepared_statements: wire.flags & 1 != 0,
         assumptions,
+        estimates,
     })
 }

@@ -12,13 +12,16 @@ pub(crate) mod testing;
 
 mod connections_near_budget;
 mod connections_over_budget;
+mod cores_oversubscribed;
 mod db_pool_above_threads;
 mod db_pool_below_threads;
-mod jemalloc_missing;
+mod effective_cache_size_over_ram;
 mod max_connections_high;
+mod max_connections_over_ceiling;
 mod media_local_across_hosts;
 mod media_on_nfs;
 mod migrations_bypass_bouncer;
+mod no_jemalloc;
 mod object_storage_recommended;
 mod pgbouncer_clients_over_limit;
 mod pgbouncer_file_descriptors;
@@ -30,6 +33,7 @@ mod pgbouncer_single_core;
 mod prepared_statements;
 mod queue_not_in_version;
 mod queue_unserved;
+mod ram_overcommitted;
 mod redis_cache_persists;
 mod redis_missing;
 mod redis_persistent_evicts;
@@ -37,6 +41,7 @@ mod redis_shared_cache_and_persistent;
 mod replica_doubles_pools;
 mod replica_over_budget;
 mod scheduler_count;
+mod shared_buffers_out_of_range;
 mod sidekiq_threads_high;
 mod sidekiq_weighted_queues;
 mod streaming_capacity;
@@ -75,10 +80,18 @@ pub static ALL: &[&Rule] = &[
     &streaming_capacity::RULE,
     &replica_doubles_pools::RULE,
     &replica_over_budget::RULE,
-    &work_mem_over_ram::RULE,
-    &jemalloc_missing::RULE,
-    &synchronous_commit_off::RULE,
     &media_local_across_hosts::RULE,
+    // MP030 (work-mem-over-ram), MP031 (jemalloc-missing) and MP032
+    // (synchronous-commit-off) were withdrawn before release in favour of MP042, MP046 and
+    // MP045; their ids stay unused.
+    &ram_overcommitted::RULE,
+    &cores_oversubscribed::RULE,
+    &work_mem_over_ram::RULE,
+    &shared_buffers_out_of_range::RULE,
+    &max_connections_over_ceiling::RULE,
+    &synchronous_commit_off::RULE,
+    &no_jemalloc::RULE,
+    &effective_cache_size_over_ram::RULE,
 ];
 
 /// `1 process`, `3 processes`.

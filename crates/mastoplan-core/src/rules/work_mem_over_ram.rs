@@ -1,38 +1,49 @@
-use super::sources::{COMPENDIUM, PGTUNE};
+use super::sources::{COMPENDIUM, PGTUNE, POSTGRES_RESOURCE_CONFIG};
 use crate::finding::{Context, Findings, Rule, Severity};
+use crate::pgtune::{format_kb, KB_PER_MB};
 
 pub static RULE: Rule = Rule {
-    id: "MP030",
+    id: "MP042",
     name: "work-mem-over-ram",
     severity: Severity::Warning,
-    summary: "max_connections x work_mem is more than twice the Postgres machine's RAM.",
-    problem: "work_mem is what one sort or hash step of a query may use before spilling to disk, \
-        and every connection can use it, several times in a complex query. Set generously while \
-        max_connections is high, a busy moment can ask for more memory than the machine has, and \
-        the kernel's out-of-memory killer takes Postgres down. The compendium: \"if you need to \
-        increase max_connections on PostgreSQL, make sure to check what work_mem is set to. If \
-        max_connections X work_mem is more than double the RAM you have on the server, maybe \
-        lower work_mem.\" Only a work_mem the plan sets explicitly is checked; the derived one \
-        follows PGTune and stays well within.",
-    fix: "Lower work_mem (PGTune's web profile: (RAM - shared_buffers) / ((max_connections + \
-        max_worker_processes) x 3), at least 4 MB), or lower max_connections with PgBouncer in \
-        front.",
-    sources: &[COMPENDIUM, PGTUNE],
+    summary: "max_connections x work_mem is more than twice the database host's RAM.",
+    problem: "work_mem is what one sort or hash in one query may use before spilling to disk, \
+        and a query can run several at once, in every connection. The compendium: \"if you need \
+        to increase max_connections on PostgreSQL, make sure to check what work_mem is set to. \
+        If max_connections X work_mem is more than double the RAM you have on the server, maybe \
+        lower work_mem.\" Past that, a burst of busy connections can take the server into swap or \
+        the OOM killer. PGTune divides what shared_buffers leaves by (max_connections + \
+        workers) x 3, but floors work_mem at 4 MB: with very many connections on a small server \
+        even the floor is too much, and the answer is fewer connections.",
+    fix: "Lower work_mem (the report recommends a value), or lower max_connections: put PgBouncer \
+        in front of Postgres so fewer server connections serve the same app pools.",
+    sources: &[COMPENDIUM, PGTUNE, POSTGRES_RESOURCE_CONFIG],
     check,
 };
 
 fn check(cx: &Context, out: &mut Findings) {
-    let pg = &cx.plan.postgres;
-    let Some(work_mem_mb) = pg.settings.work_mem_mb else { return };
-    let Some(host) = cx.plan.host(&pg.host) else { return };
-    let product_mb = u64::from(pg.max_connections) * u64::from(work_mem_mb);
-    let ram_mb = u64::from(host.ram_gb) * 1024;
-    if product_mb > 2 * ram_mb {
-        out.add(format!(
-            "max_connections {} x work_mem {work_mem_mb} MB = {product_mb} MB, more than twice the {} GB of {}: lower work_mem",
-            pg.max_connections, host.ram_gb, host.name
-        ))
-        .at("/postgres/settings/work_mem_mb");
+    let r = cx.resources();
+    for t in std::iter::once(&r.postgres).chain(r.replica.as_ref()) {
+        let product_kb = u64::from(t.max_connections) * t.memory.work_mem_kb;
+        let limit_kb = 2 * t.host_ram_mb * KB_PER_MB;
+        if product_kb > limit_kb {
+            let (whose, at): (&str, &[&str]) = if std::ptr::eq(t, &r.postgres) {
+                ("postgres", &["/postgres/settings/work_mem_mb", "/postgres/max_connections"])
+            } else {
+                ("the replica", &["/replica/max_connections"])
+            };
+            let finding = out.add(format!(
+                "{whose} on {}: max_connections {} x work_mem {} = {} MB, more than twice the host's {} MB",
+                t.host,
+                t.max_connections,
+                format_kb(t.memory.work_mem_kb),
+                product_kb / KB_PER_MB,
+                t.host_ram_mb
+            ));
+            for pointer in at {
+                finding.at(*pointer);
+            }
+        }
     }
 }
 
@@ -41,31 +52,36 @@ mod tests {
     use super::*;
     use crate::rules::testing::*;
 
-    fn with_work_mem(mb: u32) -> crate::plan::Plan {
-        let mut plan = preset("compendium-example"); // max_connections 203, db has 32 GB
-        plan.postgres.settings.work_mem_mb = Some(mb);
-        plan
+    #[test]
+    fn fires_past_twice_the_ram() {
+        // single-server: 8 GB, so the line is 16384 MB.
+        let mut plan = preset("single-server");
+        assert_silent(&RULE, &plan);
+        plan.postgres.max_connections = 128;
+        plan.postgres.settings.work_mem_mb = Some(128); // 128 x 128 MB = 16384 MB: at the line
+        assert_silent(&RULE, &plan);
+        plan.postgres.max_connections = 129;
+        let found = assert_fires(&RULE, &plan);
+        assert!(found[0].message.contains("16512 MB"), "{}", found[0].message);
     }
 
     #[test]
-    fn silent_without_an_explicit_work_mem() {
-        assert_silent(&RULE, &preset("compendium-example"));
-    }
-
-    #[test]
-    fn silent_at_twice_the_ram() {
-        let mut plan = with_work_mem(64);
-        plan.postgres.max_connections = 1024; // 65,536 MB = 2 x 32 GB
+    fn the_4mb_floor_fires_with_very_many_connections() {
+        // A 2 GB database host with 1100 connections: PGTune floors work_mem at 4 MB, and
+        // 1100 x 4 MB = 4400 MB is over 4096.
+        let mut plan = preset("compendium-example");
+        plan.hosts[1].ram_gb = 2;
+        plan.postgres.max_connections = 1100;
+        let found = assert_fires(&RULE, &plan);
+        assert!(found[0].message.contains("work_mem 4MB"), "{}", found[0].message);
+        plan.postgres.max_connections = 1000; // 4000 MB
         assert_silent(&RULE, &plan);
     }
 
     #[test]
-    fn fires_past_twice_the_ram() {
-        let found = assert_fires(&RULE, &with_work_mem(323)); // 203 x 323 = 65,569 MB > 65,536
-        assert!(
-            found[0].message.starts_with("max_connections 203 x work_mem 323 MB = 65569 MB, more than twice the 32 GB of db"),
-            "{}",
-            found[0].message
-        );
+    fn silent_with_the_recommended_work_mem() {
+        for p in crate::presets::all() {
+            assert_silent(&RULE, &p);
+        }
     }
 }
