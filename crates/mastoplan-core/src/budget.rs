@@ -28,6 +28,50 @@ impl UnitKind {
     }
 }
 
+/// Which setting sized a unit's pool, for the ledger's "how".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolSource {
+    DbPool,
+    MaxThreads,
+    /// A default of the Mastodon version, explained in `default_applied`.
+    Default,
+}
+
+/// How a line's connections were reached, e.g. "3 processes x DB_POOL 15 = 45". Written out
+/// only when shown, so the ledger costs no string formatting on every recompute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Derivation {
+    pub kind: UnitKind,
+    pub processes: u32,
+    pub pool: u32,
+    pub source: PoolSource,
+    pub connections: u32,
+}
+
+impl std::fmt::Display for Derivation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let setting = match self.source {
+            PoolSource::MaxThreads => "MAX_THREADS",
+            PoolSource::DbPool | PoolSource::Default => "DB_POOL",
+        };
+        let (n, pool, total) = (self.processes, self.pool, self.connections);
+        match self.kind {
+            UnitKind::Web => write!(f, "WEB_CONCURRENCY {n} x {setting} {pool} = {total}"),
+            _ => {
+                let word = if n == 1 { "process" } else { "processes" };
+                write!(f, "{n} {word} x {setting} {pool} = {total}")
+            }
+        }
+    }
+}
+
+impl Serialize for Derivation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// One unit's share of the budget.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConnectionLine {
@@ -40,15 +84,18 @@ pub struct ConnectionLine {
     /// Threads per process that may each want a connection.
     pub threads: u32,
     pub pool: u32,
+    pub pool_source: PoolSource,
     pub connections: u32,
-    /// How `connections` was reached, e.g. "3 processes x DB_POOL 10".
-    pub derivation: String,
+    pub derivation: Derivation,
     /// The version default that set the pool when DB_POOL is unset.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_applied: Option<String>,
+    pub default_applied: Option<&'static str>,
     /// The bouncer the pools point at; none means straight to Postgres.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pgbouncer: Option<String>,
+    /// Position of that bouncer in the plan.
+    #[serde(skip)]
+    pub pgbouncer_index: Option<usize>,
     /// The second pool every process opens against the read replica.
     pub replica_connections: u32,
 }
@@ -111,22 +158,28 @@ pub struct ConnectionBudget {
 impl ConnectionBudget {
     pub fn compute(plan: &Plan) -> ConnectionBudget {
         let lines = ledger_lines(plan);
+        // One pass over the lines fills every bouncer's client side.
+        let mut bouncer_clients = vec![0u32; plan.pgbouncers.len()];
+        let mut clients = 0u32;
+        let mut direct = 0u32;
+        for l in &lines {
+            clients = clients.saturating_add(l.connections);
+            match l.pgbouncer_index {
+                Some(i) => bouncer_clients[i] = bouncer_clients[i].saturating_add(l.connections),
+                // A unit naming a bouncer that does not exist cannot connect through it;
+                // validation rejects such plans, and here it counts as direct so no
+                // connection goes unseen.
+                None => direct = direct.saturating_add(l.connections),
+            }
+        }
         let bouncers: Vec<BouncerLoad> = plan
             .pgbouncers
             .iter()
+            .zip(bouncer_clients)
             .enumerate()
-            .map(|(index, b)| bouncer_load(b, index, &lines))
+            .map(|(index, (b, clients))| bouncer_load(b, index, clients))
             .collect();
-
-        let clients = lines.iter().map(|l| l.connections).sum();
-        // A unit naming a bouncer that does not exist cannot connect through it; validation
-        // rejects such plans, and here it counts as direct so no connection goes unseen.
-        let direct: u32 = lines
-            .iter()
-            .filter(|l| l.pgbouncer.as_deref().and_then(|n| plan.pgbouncer(n)).is_none())
-            .map(|l| l.connections)
-            .sum();
-        let total = direct + bouncers.iter().map(|b| b.server_connections).sum::<u32>();
+        let total = bouncers.iter().fold(direct, |t, b| t.saturating_add(b.server_connections));
 
         let pg = &plan.postgres;
         // reserved_connections arrived in Postgres 16; older servers ignore the setting.
@@ -171,115 +224,87 @@ pub(crate) fn ratio(part: u32, whole: u32) -> f64 {
 fn ledger_lines(plan: &Plan) -> Vec<ConnectionLine> {
     let version = plan.mastodon_version;
     let replica = plan.replica.is_some();
-    let mut lines = Vec::new();
+    let bouncer_index = |name: &Option<String>| -> Option<usize> {
+        let name = name.as_deref()?;
+        plan.pgbouncers.iter().position(|b| b.name == name)
+    };
+    let mut lines = Vec::with_capacity(plan.web.len() + plan.streaming.len() + plan.sidekiq.len());
 
     for (index, w) in plan.web.iter().enumerate() {
-        let (pool, default_applied) = match w.db_pool {
-            Some(p) => (p, None),
-            None => (w.max_threads, Some("web without DB_POOL pools MAX_THREADS".to_string())),
+        let (pool, source, default_applied) = match w.db_pool {
+            Some(p) => (p, PoolSource::DbPool, None),
+            None => (w.max_threads, PoolSource::MaxThreads, Some("web without DB_POOL pools MAX_THREADS")),
         };
-        let pool_label = if w.db_pool.is_some() { "DB_POOL" } else { "MAX_THREADS" };
-        lines.push(line(
-            &w.name,
-            UnitKind::Web,
-            index,
-            &w.host,
-            w.web_concurrency,
-            w.max_threads,
-            pool,
-            format!("WEB_CONCURRENCY {} x {pool_label} {pool}", w.web_concurrency),
-            default_applied,
-            w.pgbouncer.clone(),
-            replica,
-        ));
+        let unit = Unit { name: &w.name, kind: UnitKind::Web, index, host: &w.host, pgbouncer: &w.pgbouncer };
+        lines.push(unit.line(w.web_concurrency, w.max_threads, pool, source, default_applied, bouncer_index(&w.pgbouncer), replica));
     }
 
     for (index, s) in plan.streaming.iter().enumerate() {
-        let (pool, default_applied) = match s.db_pool {
-            Some(p) => (p, None),
-            None => (10, Some("streaming without DB_POOL gets 10".to_string())),
+        let (pool, source, default_applied) = match s.db_pool {
+            Some(p) => (p, PoolSource::DbPool, None),
+            // streaming/database.js: `max: parseInt(process.env.DB_POOL || '10')`.
+            None => (10, PoolSource::Default, Some("streaming without DB_POOL gets 10")),
         };
-        lines.push(line(
-            &s.name,
-            UnitKind::Streaming,
-            index,
-            &s.host,
-            s.instances,
-            pool,
-            pool,
-            format!("{} {} x DB_POOL {pool}", s.instances, processes_word(s.instances)),
-            default_applied,
-            s.pgbouncer.clone(),
-            replica,
-        ));
+        let unit = Unit { name: &s.name, kind: UnitKind::Streaming, index, host: &s.host, pgbouncer: &s.pgbouncer };
+        lines.push(unit.line(s.instances, pool, pool, source, default_applied, bouncer_index(&s.pgbouncer), replica));
     }
 
     for (index, s) in plan.sidekiq.iter().enumerate() {
-        let (pool, default_applied) = match s.db_pool {
-            Some(p) => (p, None),
+        let (pool, source, default_applied) = match s.db_pool {
+            Some(p) => (p, PoolSource::DbPool, None),
             None => {
                 let (p, why) = version.sidekiq_default_pool(s.concurrency);
-                (p, Some(why.to_string()))
+                (p, PoolSource::Default, Some(why))
             }
         };
-        lines.push(line(
-            &s.name,
-            UnitKind::Sidekiq,
-            index,
-            &s.host,
-            s.instances,
-            s.concurrency,
-            pool,
-            format!("{} {} x DB_POOL {pool}", s.instances, processes_word(s.instances)),
-            default_applied,
-            s.pgbouncer.clone(),
-            replica,
-        ));
+        let unit = Unit { name: &s.name, kind: UnitKind::Sidekiq, index, host: &s.host, pgbouncer: &s.pgbouncer };
+        lines.push(unit.line(s.instances, s.concurrency, pool, source, default_applied, bouncer_index(&s.pgbouncer), replica));
     }
     lines
 }
 
-fn processes_word(n: u32) -> &'static str {
-    if n == 1 { "process" } else { "processes" }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn line(
-    unit: &str,
+/// The parts of a unit every ledger line names.
+struct Unit<'p> {
+    name: &'p str,
     kind: UnitKind,
     index: usize,
-    host: &str,
-    processes: u32,
-    threads: u32,
-    pool: u32,
-    derivation: String,
-    default_applied: Option<String>,
-    pgbouncer: Option<String>,
-    replica: bool,
-) -> ConnectionLine {
-    let connections = processes.saturating_mul(pool);
-    ConnectionLine {
-        unit: unit.to_string(),
-        kind,
-        index,
-        host: host.to_string(),
-        processes,
-        threads,
-        pool,
-        connections,
-        derivation: format!("{derivation} = {connections}"),
-        default_applied,
-        pgbouncer,
-        replica_connections: if replica { connections } else { 0 },
+    host: &'p str,
+    pgbouncer: &'p Option<String>,
+}
+
+impl Unit<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &self,
+        processes: u32,
+        threads: u32,
+        pool: u32,
+        pool_source: PoolSource,
+        default_applied: Option<&'static str>,
+        pgbouncer_index: Option<usize>,
+        replica: bool,
+    ) -> ConnectionLine {
+        let connections = processes.saturating_mul(pool);
+        ConnectionLine {
+            unit: self.name.to_string(),
+            kind: self.kind,
+            index: self.index,
+            host: self.host.to_string(),
+            processes,
+            threads,
+            pool,
+            pool_source,
+            connections,
+            derivation: Derivation { kind: self.kind, processes, pool, source: pool_source, connections },
+            default_applied,
+            pgbouncer: pgbouncer_index.and(self.pgbouncer.clone()),
+            pgbouncer_index,
+            replica_connections: if replica { connections } else { 0 },
+        }
     }
 }
 
-fn bouncer_load(b: &PgBouncer, index: usize, lines: &[ConnectionLine]) -> BouncerLoad {
-    let clients: u32 = lines
-        .iter()
-        .filter(|l| l.pgbouncer.as_deref() == Some(b.name.as_str()))
-        .map(|l| l.connections)
-        .sum();
+fn bouncer_load(b: &PgBouncer, index: usize, clients: u32) -> BouncerLoad {
     let mut per_pair = b.default_pool_size + b.reserve_pool_size;
     if b.max_db_connections > 0 {
         per_pair = per_pair.min(b.max_db_connections);

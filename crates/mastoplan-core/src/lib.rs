@@ -2,16 +2,25 @@
 //! with it and why. Pure Rust with no web dependencies, shared by the page and the CLI.
 
 pub mod budget;
+pub mod ceiling;
 pub mod docs;
+pub mod estimates;
 pub mod finding;
+pub mod link;
+pub mod generate;
+pub mod pgtune;
 pub mod plan;
 pub mod presets;
 pub mod report;
+pub mod resources;
 pub mod rules;
+pub mod synthetic;
 pub mod validate;
 
 pub use budget::{BouncerLoad, ConnectionBudget, ConnectionLine, UnitKind};
+pub use estimates::{Assumption, Estimates};
 pub use finding::{Finding, Rule, Severity, Source};
 pub use plan::*;
 pub use report::{evaluate, Report};
+pub use resources::{HostLedger, PostgresTuning, Resources};
 pub use validate::PlanError;

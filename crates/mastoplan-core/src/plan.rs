@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Mastodon releases whose connection behaviour differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum MastodonVersion {
     /// 4.2: every process pools `DB_POOL || MAX_THREADS || 5`; STREAMING_CLUSTER_NUM is gone.
     #[serde(rename = "4.2")]
@@ -17,6 +17,7 @@ pub enum MastodonVersion {
     #[serde(rename = "4.3")]
     V4_3,
     /// 4.4 and later: adds the `fasp` queue; REDIS_NAMESPACE aborts startup.
+    #[default]
     #[serde(rename = "4.4")]
     V4_4,
 }
@@ -48,12 +49,6 @@ impl MastodonVersion {
 
     pub fn has_queue(self, queue: Queue) -> bool {
         queue != Queue::Fasp || self >= Self::V4_4
-    }
-}
-
-impl Default for MastodonVersion {
-    fn default() -> Self {
-        Self::V4_4
     }
 }
 
@@ -206,15 +201,59 @@ pub struct PgBouncer {
     pub listen_port: u16,
 }
 
+/// The storage under Postgres's data directory; PGTune sets the planner's I/O costs from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DiskKind {
     Ssd,
     Hdd,
+    /// Network storage (a SAN, a cloud block volume): PGTune's "san".
     Network,
+    Nvme,
 }
 
-/// Postgres memory settings the admin fixed; unset ones are derived from the host.
+impl DiskKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            DiskKind::Ssd => "ssd",
+            DiskKind::Hdd => "hdd",
+            DiskKind::Network => "network",
+            DiskKind::Nvme => "nvme",
+        }
+    }
+}
+
+/// `huge_pages`: whether Postgres maps shared_buffers with huge pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HugePages {
+    Try,
+    On,
+    Off,
+}
+
+/// `wal_compression`: `on` means pglz; lz4 and zstd arrived in Postgres 15.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WalCompression {
+    Off,
+    On,
+    Pglz,
+    Lz4,
+    Zstd,
+}
+
+/// `io_method` (Postgres 18+): how asynchronous I/O is issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IoMethod {
+    Sync,
+    Worker,
+    IoUring,
+}
+
+/// Postgres settings the admin fixed; unset ones are derived from the host (see
+/// `pgtune`): every field is an override of one recommended setting.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PostgresSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,6 +264,45 @@ pub struct PostgresSettings {
     pub effective_cache_size_mb: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maintenance_work_mem_mb: Option<u32>,
+    /// The RAM the recommendations are computed for ("how much memory can PostgreSQL use" in
+    /// PGTune). Unset: the host's RAM less what the other units on the host claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ram_mb: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wal_buffers_kb: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_wal_size_mb: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wal_size_mb: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_completion_target: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_statistics_target: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_page_cost: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_io_concurrency: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huge_pages: Option<HugePages>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_worker_processes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel_workers_per_gather: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel_workers: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_parallel_maintenance_workers: Option<u32>,
+    /// `jit`: true is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jit: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wal_compression: Option<WalCompression>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autovacuum_max_workers: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autovacuum_work_mem_mb: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_method: Option<IoMethod>,
 }
 
 /// The Postgres primary.
@@ -401,6 +479,9 @@ pub struct Plan {
     pub prepared_statements: bool,
     #[serde(default)]
     pub assumptions: Assumptions,
+    /// Per-process RAM and CPU estimates and the max_connections ceiling's inputs.
+    #[serde(default)]
+    pub estimates: crate::estimates::Estimates,
 }
 
 impl Plan {

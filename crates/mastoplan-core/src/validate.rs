@@ -30,7 +30,7 @@ impl fmt::Display for PlanError {
 impl std::error::Error for PlanError {}
 
 impl PlanError {
-    fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
         PlanError { path: path.into(), line: None, column: None, message: message.into() }
     }
 }
@@ -125,7 +125,7 @@ fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-fn check_range(path: &str, value: u64, min: u64, max: u64) -> Result<(), PlanError> {
+pub(crate) fn check_range(path: &str, value: u64, min: u64, max: u64) -> Result<(), PlanError> {
     if (min..=max).contains(&value) {
         Ok(())
     } else {
@@ -266,17 +266,7 @@ impl Plan {
         check_range("/postgres/max_connections", pg.max_connections as u64, 1, 262_143)?;
         check_range("/postgres/superuser_reserved_connections", pg.superuser_reserved_connections as u64, 0, 262_143)?;
         check_range("/postgres/reserved_connections", pg.reserved_connections as u64, 0, 262_143)?;
-        let s = &pg.settings;
-        for (field, v) in [
-            ("shared_buffers_mb", s.shared_buffers_mb),
-            ("work_mem_mb", s.work_mem_mb),
-            ("effective_cache_size_mb", s.effective_cache_size_mb),
-            ("maintenance_work_mem_mb", s.maintenance_work_mem_mb),
-        ] {
-            if let Some(v) = v {
-                check_range(&format!("/postgres/settings/{field}"), v as u64, 1, 64 * 1024 * 1024)?;
-            }
-        }
+        crate::resources::check_settings(&pg.settings, pg.version)?;
         if let Some(r) = &self.replica {
             c.host_ref("/replica/host", &r.host)?;
             check_range("/replica/max_connections", r.max_connections as u64, 1, 262_143)?;
@@ -306,6 +296,7 @@ impl Plan {
             1,
             1_000_000,
         )?;
+        self.estimates.check()?;
         Ok(())
     }
 }

@@ -86,3 +86,47 @@ pub const HELM_CHART: Source = Source {
     title: "mastodon/chart values.yaml",
     url: "https://github.com/mastodon/chart/blob/main/values.yaml",
 };
+pub const PGBOUNCER_FEATURES: Source = Source {
+    title: "PgBouncer features: pooling modes and the SQL features each breaks",
+    url: "https://www.pgbouncer.org/features.html",
+};
+pub const RAILS_REMOTE_IP: Source = Source {
+    title: "Rails API: ActionDispatch::RemoteIp (trusted proxies)",
+    url: "https://api.rubyonrails.org/classes/ActionDispatch/RemoteIp.html",
+};
+pub const POSTGRES_RESOURCE_CONFIG: Source = Source {
+    title: "PostgreSQL documentation: Resource Consumption (shared_buffers, work_mem)",
+    url: "https://www.postgresql.org/docs/current/runtime-config-resource.html",
+};
+pub const POSTGRES_QUERY_CONFIG: Source = Source {
+    title: "PostgreSQL documentation: Query Planning (effective_cache_size)",
+    url: "https://www.postgresql.org/docs/current/runtime-config-query.html",
+};
+pub const POSTGRES_ASYNC_COMMIT: Source = Source {
+    title: "PostgreSQL documentation: Asynchronous Commit",
+    url: "https://www.postgresql.org/docs/current/wal-async-commit.html",
+};
+pub const PGCONF_CONNECTION_MEMORY: Source = Source {
+    title: "Josef Machytka, PostgreSQL Connections Memory Usage (PGConf.DE 2025)",
+    url: "https://www.postgresql.eu/events/pgconfde2025/schedule/session/6297-postgresql-connections-memory-usage-how-much-why-and-when/",
+};
+pub const PGBOUNCER_HOME: Source = Source {
+    title: "PgBouncer: lightweight connection pooler (2 kB per connection)",
+    url: "https://www.pgbouncer.org/",
+};
+pub const SPEEDSHOP_MALLOC: Source = Source {
+    title: "Nate Berkopec, Malloc Can Double Multi-threaded Ruby Program Memory Usage",
+    url: "https://www.speedshop.co/2017/12/04/malloc-doubles-ruby-memory.html",
+};
+pub const MASTODON_JEMALLOC_ISSUE: Source = Source {
+    title: "mastodon/mastodon issue #7257: reduce Sidekiq memory usage 2-4x with jemalloc",
+    url: "https://github.com/mastodon/mastodon/issues/7257",
+};
+pub const MASTODON_INSTALL: Source = Source {
+    title: "Mastodon documentation: Installing from source (Ruby built with jemalloc)",
+    url: "https://docs.joinmastodon.org/admin/install/",
+};
+pub const REDIS_ADMIN: Source = Source {
+    title: "Redis administration: memory during persistence",
+    url: "https://redis.io/docs/latest/operate/oss_and_stack/management/admin/",
+};
