@@ -1,124 +1,143 @@
-//! The page: the default plan's thread settings as sliders, and the Postgres connections they
-//! add up to. Every figure comes from `mastoplan_core::evaluate`.
+//! The page: header with presets, undo and sharing; the cluster editor; and everything the
+//! engine says about the plan, recomputed on every input event.
 
 use leptos::prelude::*;
-use leptos::web_sys::HtmlInputElement;
-use mastoplan_core::{evaluate, presets, Plan};
+use leptos::web_sys::{HtmlInputElement, KeyboardEvent};
+use leptos::wasm_bindgen::JsCast;
+use mastoplan_core::presets;
 
-use crate::knobs::{self, Knob};
+use crate::budget_view::BudgetView;
+use crate::editor::Editor;
+use crate::findings_view::{FindingsView, RulesReference};
+use crate::hosts_view::{HostsView, PostgresSettingsView};
+use crate::share::{copy_to_clipboard, share_url, sync_with_address_bar};
+use crate::state::Planner;
+use crate::topology::Topology;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let plan = RwSignal::new(presets::default_plan());
-    let report = Memo::new(move |_| plan.with(evaluate));
-    let budget = Memo::new(move |_| report.with(|r| r.connections.clone()));
-    let total = Memo::new(move |_| budget.with(|b| b.total));
-    let available = Memo::new(move |_| budget.with(|b| b.available));
-    let over = Memo::new(move |_| budget.with(|b| b.headroom < 0));
+    let planner = Planner::new(presets::default_plan());
+    provide_context(planner);
+    sync_with_address_bar(planner);
+
+    // Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y), except in text fields, which keep their own undo.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {
+        if !(ev.ctrl_key() || ev.meta_key()) {
+            return;
+        }
+        let in_text = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+            .is_some_and(|i| i.type_() == "text");
+        if in_text {
+            return;
+        }
+        match ev.key().to_lowercase().as_str() {
+            "z" if ev.shift_key() => planner.redo(),
+            "z" => planner.undo(),
+            "y" => planner.redo(),
+            _ => return,
+        }
+        ev.prevent_default();
+    });
+    on_cleanup(move || keys.remove());
 
     view! {
-        <main>
-            <header>
+        <header class="top">
+            <div class="brand">
                 <h1>"mastoplan"</h1>
-                <p class="lede">
-                    "Plan: " <strong>{move || plan.with(|p| p.name.clone())}</strong>
-                    ". Move a slider and watch what Mastodon will open against Postgres."
-                </p>
-            </header>
-
-            <section class="knobs" aria-labelledby="threads-heading">
-                <h2 id="threads-heading">"Threads"</h2>
-                {knobs::ALL.map(|knob| view! { <KnobField knob plan/> })}
-            </section>
-
-            <section class="budget" class:over=over aria-labelledby="budget-heading">
-                <h2 id="budget-heading">"Postgres connections"</h2>
-                <p class="figure">
-                    <output id="connections-total" for="web-threads sidekiq-threads">
-                        {move || total.get()}
-                    </output>
-                    " of "
-                    <output id="connections-available">{move || available.get()}</output>
-                    " available"
-                </p>
-                <meter
-                    min="0"
-                    max=move || available.get()
-                    high=move || available.get() * 9 / 10
-                    value=move || total.get()
-                    aria-label="Connections used of available"
-                ></meter>
-                <p class="note">
-                    {move || budget.with(|b| format!(
-                        "max_connections {} minus {} reserved = {} available; {} left.",
-                        b.max_connections, b.reserved, b.available, b.headroom,
-                    ))}
-                </p>
-                <ul class="lines">
-                    {move || budget.with(|b| b.lines.iter().map(|line| view! {
-                        <li>
-                            <span class="unit-name">{line.unit.clone()}</span>
-                            " "
-                            <span class="derivation">{line.derivation.clone()}</span>
-                        </li>
-                    }).collect_view())}
-                </ul>
-            </section>
+                <p class="lede">"Plan a Mastodon cluster: what it opens against Postgres, what each host carries, what to fix."</p>
+            </div>
+            <Toolbar/>
+        </header>
+        <Banner/>
+        <main class="layout">
+            <div class="column edit-column">
+                <Editor/>
+            </div>
+            <div class="column results-column">
+                <BudgetView/>
+                <FindingsView/>
+                <HostsView/>
+                <Topology/>
+                <PostgresSettingsView/>
+                <HowToRead/>
+                <RulesReference/>
+            </div>
         </main>
     }
 }
 
-/// A labelled slider with a number input for exact values, both bound to one plan setting.
 #[component]
-fn KnobField(knob: &'static Knob, plan: RwSignal<Plan>) -> impl IntoView {
-    let value = Memo::new(move |_| plan.with(|p| knob.get(p)));
-    let label_id = format!("{}-label", knob.id);
-    let unit_id = format!("{}-unit", knob.id);
-    let number_labelled_by = format!("{label_id} {unit_id}");
-    let set = move |n: u32| plan.update(|p| knob.set(p, n));
-
+fn Toolbar() -> impl IntoView {
+    let planner = expect_context::<Planner>();
+    let preset_choices = presets::PRESETS.iter().map(|(name, description, _)| (name.to_string(), description.to_string())).collect::<Vec<_>>();
+    let on_preset = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        if let Some(plan) = presets::get(&name) {
+            planner.replace(plan);
+        }
+    };
+    let copy = move |_| {
+        let url = share_url(planner);
+        if copy_to_clipboard(&url) {
+            planner.tell("Link copied: it holds the whole plan, and opening it sends nothing to any server.");
+        }
+    };
     view! {
-        <div class="knob">
-            <label id=label_id for=knob.id>{knob.label}</label>
-            <div class="knob-inputs">
-                <input
-                    type="range"
-                    id=knob.id
-                    min=knob.min
-                    max=knob.max
-                    step="1"
-                    prop:value=move || value.get().to_string()
-                    on:input=move |ev| {
-                        if let Some(n) = knob.parse_exact(&event_target_value(&ev)) {
-                            set(n)
-                        }
-                    }
-                />
-                <input
-                    type="number"
-                    id=knob.number_id
-                    min=knob.min
-                    max=knob.max
-                    step="1"
-                    inputmode="numeric"
-                    aria-labelledby=number_labelled_by
-                    prop:value=move || value.get().to_string()
-                    on:input=move |ev| {
-                        if let Some(n) = knob.parse_exact(&event_target_value(&ev)) {
-                            set(n)
-                        }
-                    }
-                    on:change=move |ev| {
-                        // Typing is done: put what the field shows back in bounds.
-                        let n = knob.parse_clamped(&event_target_value(&ev))
-                            .unwrap_or_else(|| value.get_untracked());
-                        set(n);
-                        event_target::<HtmlInputElement>(&ev).set_value(&n.to_string());
-                    }
-                />
-                <span id=unit_id class="unit">{knob.unit}</span>
-            </div>
-            <p class="hint">{knob.hint}</p>
-        </div>
+        <nav class="toolbar" aria-label="Plan">
+            <label for="preset">"Start from"</label>
+            <select id="preset" on:change=on_preset prop:value=move || planner.plan.with(|p| p.name.clone())>
+                {preset_choices.into_iter().map(|(name, description)| view! {
+                    <option value=name.clone() title=description>{name.clone()}</option>
+                }).collect_view()}
+            </select>
+            <button type="button" id="undo" on:click=move |_| planner.undo() disabled=move || !planner.can_undo() title="Ctrl+Z">"Undo"</button>
+            <button type="button" id="redo" on:click=move |_| planner.redo() disabled=move || !planner.can_redo() title="Ctrl+Shift+Z">"Redo"</button>
+            <button type="button" id="copy-link" on:click=copy>"Copy link"</button>
+        </nav>
+    }
+}
+
+#[component]
+fn Banner() -> impl IntoView {
+    let planner = expect_context::<Planner>();
+    move || {
+        planner.notice.get().map(|n| {
+            view! {
+                <div class="banner" class:error=n.error role=if n.error { "alert" } else { "status" } id="banner">
+                    <span>{n.text}</span>
+                    <button type="button" aria-label="Dismiss" on:click=move |_| planner.notice.set(None)>"×"</button>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn HowToRead() -> impl IntoView {
+    view! {
+        <section class="how-to-read" aria-labelledby="how-heading">
+            <h2 id="how-heading">"How to read this"</h2>
+            <p>
+                "Every thread that can run a query holds one Postgres connection from its process's pool. A unit opens "
+                <em>"processes × pool"</em>
+                " connections: Puma workers × MAX_THREADS (or DB_POOL), each sidekiq instance's DB_POOL (by default its -c from 4.3, 5 on 4.2), each streaming process's DB_POOL (10). "
+                "Units can connect through PgBouncer, whose clients must fit its max_client_conn and whose server pools must fit Postgres's max_connections minus its reserved slots."
+            </p>
+            <p>
+                "The bars show each target with its 90% and 100% lines; findings say what is wrong and cite where the numbers come from. "
+                "Sources: "
+                <a href="https://hazelweakly.me/blog/scaling-mastodon/" rel="noopener noreferrer" target="_blank">"Scaling Mastodon: The Compendium"</a>
+                ", "
+                <a href="https://docs.joinmastodon.org/admin/scaling/" rel="noopener noreferrer" target="_blank">"Mastodon's scaling guide"</a>
+                ", "
+                <a href="https://www.pgbouncer.org/config.html" rel="noopener noreferrer" target="_blank">"PgBouncer's configuration reference"</a>
+                ", "
+                <a href="https://github.com/le0pard/pgtune" rel="noopener noreferrer" target="_blank">"PGTune"</a>
+                "."
+            </p>
+            <p>"The plan lives in this page's address: copy the link to share it. Nothing is sent to a server."</p>
+        </section>
     }
 }

@@ -1,7 +1,17 @@
 //! The planner page: thin Leptos components over what `mastoplan-core` computes.
 
 mod app;
-pub mod knobs;
+pub mod bars;
+mod budget_view;
+mod editor;
+mod fields;
+mod findings_view;
+pub mod format;
+pub mod history;
+mod hosts_view;
+mod share;
+pub mod state;
+pub mod topology;
 
 pub use app::App;
 

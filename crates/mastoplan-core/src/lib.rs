@@ -4,6 +4,7 @@
 pub mod budget;
 pub mod ceiling;
 pub mod docs;
+pub mod edit;
 pub mod estimates;
 pub mod finding;
 pub mod link;
