@@ -2,8 +2,10 @@
 //! with it and why. Pure Rust with no web dependencies, shared by the page and the CLI.
 
 pub mod budget;
+pub mod diagnose;
 pub mod docs;
 pub mod finding;
+pub mod import;
 pub mod link;
 pub mod plan;
 pub mod presets;

@@ -1,0 +1,3 @@
+//! Reading what a live server reports.
+
+pub mod table;
