@@ -1,6 +1,7 @@
-//! Whatever is pasted, import neither panics nor produce an invalid plan, and
+//! Whatever is pasted, import and diagnose neither panic nor produce an invalid plan, and
 //! their messages stay printable and short.
 
+use mastoplan_core::diagnose::diagnose;
 use mastoplan_core::import::{apply, detect, Format, ImportInput, ImportOutcome};
 use mastoplan_core::presets;
 use proptest::prelude::*;
@@ -30,6 +31,13 @@ fn import_fixtures() -> Vec<(&'static str, String)> {
     .into_iter()
     .map(|p| (p.rsplit('/').next().unwrap(), fixture(p)))
     .collect()
+}
+
+fn diagnose_fixtures() -> Vec<String> {
+    ["busy-aligned.txt", "busy-expanded.txt", "busy.csv", "compendium-waits.txt", "mangled.txt"]
+        .into_iter()
+        .map(|f| fixture(&format!("diagnose/{f}")))
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -135,6 +143,29 @@ proptest! {
         // Once under its own name (the format hint), once as anonymous pasted text.
         check_outcome(&apply(&base, &[ImportInput::new(*name, mangled.clone()), ImportInput::new("", mangled)]));
     }
+
+    #[test]
+    fn diagnose_any_text(text in "\\PC{0,600}", bouncer in any::<bool>()) {
+        let d = diagnose(&text, bouncer);
+        let lines = text.split('\n').count();
+        for n in &d.notes {
+            prop_assert!(n.line >= 1 && n.line <= lines.max(1));
+            prop_assert!(!n.message.chars().any(char::is_control));
+        }
+    }
+
+    #[test]
+    fn diagnose_realistic_output_with_random_edits(which in any::<prop::sample::Index>(), edits in edits(), bouncer in any::<bool>()) {
+        let files = diagnose_fixtures();
+        let text = mutate(&files[which.index(files.len())], &edits);
+        let d = diagnose(&text, bouncer);
+        for f in &d.findings {
+            prop_assert!(!f.message.chars().any(char::is_control));
+        }
+        for n in &d.notes {
+            prop_assert!(!n.message.chars().any(char::is_control));
+        }
+    }
 }
 
 #[test]
@@ -145,4 +176,5 @@ fn huge_and_deep_inputs_are_bounded() {
     for (name, text) in [("values.yaml", deep), (".env.production", wide)] {
         check_outcome(&apply(&base, &[ImportInput::new(name, text)]));
     }
+    let _ = diagnose(&" a | b\n".repeat(140_000), false);
 }
