@@ -236,7 +236,7 @@ pub static LOCK_WAITS: Check = Check {
             .map(|(e, c)| format!("{} {c}", if e.is_empty() { "(none)" } else { e.as_str() }))
             .collect();
         out.add(
-            format!("{n} sessions wait on locks ({}), with {active} active client sessions", detail.join(", ")),
+            format!("{n} sessions wait on locks ({}), with {active} active client sessions", crate::import::text::list(&detail, 6)),
             locks.iter().map(|w| w.line).collect(),
         );
     },

@@ -317,7 +317,10 @@ pub fn diagnose(text: &str, behind_bouncer: bool) -> Diagnosis {
             }
             TableKind::Unknown => notes.push(LineNote {
                 line: t.line,
-                message: format!("a result with columns {} is not one of the queries: not read", t.columns.join(", ")),
+                message: format!(
+                    "a result with columns {} is not one of the queries: not read",
+                    crate::import::text::list(&t.columns, 8)
+                ),
             }),
         }
     }

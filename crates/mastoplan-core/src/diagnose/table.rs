@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::import::text::{clean, lines};
+use crate::import::text::{clean, lines, list};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -262,7 +262,7 @@ fn read_aligned(
                 message: format!(
                     "expected {} columns ({}), found {}: \"{}\"",
                     table.columns.len(),
-                    table.columns.join(", "),
+                    list(&table.columns, 8),
                     cells.len(),
                     clean(line.trim(), 60)
                 ),
@@ -298,7 +298,7 @@ fn read_csv(
                 message: format!(
                     "expected {} fields ({}), found {}: \"{}\"",
                     table.columns.len(),
-                    table.columns.join(", "),
+                    list(&table.columns, 8),
                     cells.len(),
                     clean(line.trim(), 60)
                 ),

@@ -66,9 +66,7 @@ pub(crate) fn read(c: &mut Collector, input: &str) {
     }
     if !ignored.is_empty() {
         let at = c.at(ignored_at, "[pgbouncer]");
-        let shown: Vec<&str> = ignored.iter().take(8).map(String::as_str).collect();
-        let more = if ignored.len() > 8 { format!(" and {} more", ignored.len() - 8) } else { String::new() };
-        c.note(&at, NoteAction::Ignored, format!("{}{more}: not part of the plan", shown.join(", ")));
+        c.note(&at, NoteAction::Ignored, format!("{}: not part of the plan", super::text::list(&ignored, 8)));
     }
 }
 

@@ -494,7 +494,7 @@ impl Resolver<'_> {
                 action: NoteAction::Overridden,
                 message: format!(
                     "the imported {kind} units replace the plan's: {} no longer in it",
-                    gone.iter().map(|g| quoted(g)).collect::<Vec<_>>().join(", ")
+                    super::text::list(&gone, 8)
                 ),
                 fields: Vec::new(),
             });
@@ -670,7 +670,7 @@ impl Resolver<'_> {
             let other: Vec<&str> = d.env.keys().map(String::as_str).filter(|k| !UNIT_KEYS.contains(k)).collect();
             if !other.is_empty() {
                 let at = d.env[other[0]].at.clone();
-                self.note(&at, NoteAction::Ignored, format!("{}: not part of the plan", other.join(", ")));
+                self.note(&at, NoteAction::Ignored, format!("{}: not part of the plan", super::text::list(&other, 8)));
             }
         }
     }
@@ -1000,7 +1000,8 @@ impl Resolver<'_> {
             return;
         }
         self.plan.redis.retain(|r| r.role != role);
-        self.take_with(at, "/redis".into(), format!("without {}", gone.join(", ")), format!("{why}: {} removed from the plan", gone.join(", ")));
+        let names = super::text::list(&gone, 4);
+        self.take_with(at, "/redis".into(), format!("without {names}"), format!("{why}: {names} removed from the plan"));
     }
 
     fn redis_role(&mut self, role: RedisRole, ep: &Endpoint, at: &At) {
@@ -1079,7 +1080,7 @@ impl Resolver<'_> {
                     self.note(
                         &conf.at,
                         NoteAction::Ignored,
-                        format!("no Redis instance of the plan listens on port {port} ({}): set the port first", ports.join(", ")),
+                        format!("no Redis instance of the plan listens on port {port} ({}): set the port first", super::text::list(&ports, 4)),
                     );
                     continue;
                 }

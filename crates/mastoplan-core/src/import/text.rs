@@ -40,6 +40,15 @@ fn is_format_char(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}' | '\u{ad}')
 }
 
+/// Names for a message: at most `max` of them, each cleaned, then how many more.
+pub fn list<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let shown: Vec<String> = items.iter().take(max).map(|i| clean(i.as_ref(), 40)).collect();
+    match items.len().saturating_sub(max) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 /// `"value"` for a message, cleaned and capped.
 pub fn quoted(s: &str) -> String {
     format!("\"{}\"", clean(s, QUOTE_CHARS))
