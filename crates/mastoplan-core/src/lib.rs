@@ -3,9 +3,11 @@
 
 pub mod budget;
 pub mod ceiling;
+pub mod diagnose;
 pub mod docs;
 pub mod estimates;
 pub mod finding;
+pub mod import;
 pub mod link;
 pub mod generate;
 pub mod pgtune;
