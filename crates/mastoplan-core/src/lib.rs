@@ -5,6 +5,7 @@ pub mod budget;
 pub mod ceiling;
 pub mod docs;
 pub mod estimates;
+pub mod export;
 pub mod finding;
 pub mod link;
 pub mod generate;
