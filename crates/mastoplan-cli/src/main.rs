@@ -1,5 +1,6 @@
 //! `mastoplan`: the planner for plans kept as files.
 
+mod export;
 mod render;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +70,17 @@ enum Command {
         #[arg(long = "assume", value_name = "NAME=VALUE")]
         assume: Vec<String>,
     },
+    /// Write the deployable files of a plan, in a folder per host (see ROLLOUT.txt among them).
+    Export {
+        /// A plan as JSON.
+        plan: PathBuf,
+        /// The folder to write into; each host gets HOST/ with paths mirroring its filesystem.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace files that already exist (without it, nothing is written if any does).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -129,6 +141,7 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_INPUT)
             }
         },
+        Command::Export { plan, out, force } => export::run(&plan, &out, force),
         Command::Presets => {
             for (name, description, _) in presets::PRESETS {
                 println!("{name:<20} {description}");
@@ -208,7 +221,7 @@ fn check(plan: &Plan, format: Format) -> ExitCode {
     }
 }
 
-fn read_plan(path: &Path) -> Result<Plan, String> {
+pub(crate) fn read_plan(path: &Path) -> Result<Plan, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Plan::from_json(&text).map_err(|e: PlanError| format!("{} is not a valid plan: {e}", path.display()))
 }
