@@ -1,12 +1,15 @@
 //! A `postgresql.conf` include (`conf.d/mastoplan.conf`, which Debian's postgresql.conf reads
 //! through `include_dir = 'conf.d'`) with every setting on its own line and its reason beside it.
 //!
-//! The file is written from a list of [`PgSetting`]s so that whatever computes settings (the
-//! plan's fixed numbers today, recommended memory settings later) only has to add to
-//! [`postgres_settings_for`].
+//! The file is written from a list of [`PgSetting`]s ([`conf_text`] takes any list), built by
+//! [`postgres_settings_for`]: the plan's connection limits, the recommended memory and planner
+//! settings of [`crate::resources`] with the plan's overrides, and the opt-ins.
 
 use super::{header, Ctx, ExportFile, Target};
+use crate::budget::ConnectionBudget;
+use crate::pgtune;
 use crate::plan::Plan;
+use crate::resources::{self, Resources};
 
 /// One line of the include: `name = value  # reason`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,14 +59,17 @@ fn quote_value(v: &str) -> String {
     }
 }
 
-/// The settings the plan fixes for its Postgres primary, each with its reason.
+/// The settings of the Postgres primary, each with its reason: the connection limits the plan
+/// fixes, then the recommended settings of [`crate::resources`] (PGTune's formulas for the RAM
+/// Postgres gets on its host, the plan's `postgres.settings` overriding them), then
+/// `synchronous_commit` when the plan opts in.
 ///
-/// This is the one place settings come from: recommended memory settings (shared_buffers,
-/// work_mem and the like, derived from the host) are to be added here, after the plan's
-/// explicit `postgres.settings`, which must keep the last word.
+/// This is the one place the include's settings come from: a new recommendation is added to
+/// `resources`, or here, and the exporter writes it.
 pub fn postgres_settings_for(plan: &Plan) -> Vec<PgSetting> {
     let pg = &plan.postgres;
-    let budget = crate::budget::ConnectionBudget::compute(plan);
+    let budget = ConnectionBudget::compute(plan);
+    let tuning = Resources::compute(plan, &budget).postgres;
     let mut out = vec![
         PgSetting::new(
             "max_connections",
@@ -93,6 +99,7 @@ pub fn postgres_settings_for(plan: &Plan) -> Vec<PgSetting> {
             ),
         ));
     }
+    out.extend(tuned(&tuning.settings, &tuning.ram_basis));
     if pg.synchronous_commit_off {
         out.push(PgSetting::new(
             "synchronous_commit",
@@ -100,24 +107,38 @@ pub fn postgres_settings_for(plan: &Plan) -> Vec<PgSetting> {
             "opted in by the plan against WALWrite waits. WARNING: a crash can lose the last transactions reported committed (it does not corrupt data)",
         ));
     }
-    let s = &pg.settings;
-    for (name, mb) in [
-        ("shared_buffers", s.shared_buffers_mb),
-        ("work_mem", s.work_mem_mb),
-        ("effective_cache_size", s.effective_cache_size_mb),
-        ("maintenance_work_mem", s.maintenance_work_mem_mb),
-    ] {
-        if let Some(mb) = mb {
-            out.push(PgSetting::new(name, format!("{mb}MB"), "fixed in the plan (postgres.settings)"));
-        }
-    }
     out
 }
 
-/// Settings for the read replica: hot standby refuses to start with fewer connections than
-/// the primary.
+/// The recommended settings, less those written with their own reasons here.
+fn tuned(settings: &[resources::PgSetting], ram_basis: &str) -> Vec<PgSetting> {
+    settings
+        .iter()
+        .filter(|s| !matches!(s.name, "max_connections" | "synchronous_commit"))
+        .map(|s| {
+            let reason = match (&s.recommended, s.overridden) {
+                (Some(r), true) => format!("fixed in the plan (postgres.settings); recommended {r}: {}", s.basis),
+                (None, true) => "fixed in the plan (postgres.settings)".to_string(),
+                (_, false) => s.basis.clone(),
+            };
+            let reason = if is_memory(s.name) { format!("{reason}; RAM: {ram_basis}") } else { reason };
+            PgSetting::new(s.name, &s.value, reason)
+        })
+        .collect()
+}
+
+/// Settings computed from the RAM Postgres is given, whose reason says how much that is.
+fn is_memory(name: &str) -> bool {
+    matches!(name, "shared_buffers" | "effective_cache_size" | "maintenance_work_mem" | "work_mem")
+}
+
+/// Settings for the read replica. A hot standby refuses to start with less than the
+/// primary's max_connections or max_worker_processes, so those never go below the primary's.
 fn replica_settings(plan: &Plan) -> Vec<PgSetting> {
     let Some(r) = &plan.replica else { return Vec::new() };
+    let budget = ConnectionBudget::compute(plan);
+    let res = Resources::compute(plan, &budget);
+    let Some(tuning) = &res.replica else { return Vec::new() };
     let mut reason = "the plan's replica budget; a hot standby needs at least the primary's max_connections".to_string();
     if r.max_connections < plan.postgres.max_connections {
         reason.push_str(&format!(
@@ -125,14 +146,33 @@ fn replica_settings(plan: &Plan) -> Vec<PgSetting> {
             plan.postgres.max_connections
         ));
     }
-    vec![
+    let mut out = vec![
         PgSetting::new("max_connections", r.max_connections, reason),
         PgSetting::new(
             "superuser_reserved_connections",
             r.superuser_reserved_connections,
             "slots kept for superusers once the app has used the rest",
         ),
-    ]
+    ];
+    let workers = |settings: &[resources::PgSetting]| {
+        settings
+            .iter()
+            .find(|s| s.name == "max_worker_processes")
+            .and_then(|s| s.value.parse::<u32>().ok())
+            .unwrap_or(pgtune::DEFAULT_MAX_WORKER_PROCESSES)
+    };
+    let primary_workers = workers(&res.postgres.settings);
+    let mut rest = tuned(&tuning.settings, &tuning.ram_basis);
+    if workers(&tuning.settings) < primary_workers {
+        rest.retain(|s| s.name != "max_worker_processes");
+        rest.push(PgSetting::new(
+            "max_worker_processes",
+            primary_workers,
+            format!("the primary's {primary_workers}: a hot standby refuses to start with fewer"),
+        ));
+    }
+    out.extend(rest);
+    out
 }
 
 pub fn conf_path(version: u32) -> String {

@@ -277,15 +277,16 @@ fn a_file_limit_below_pgbouncers_needs_is_flagged_in_the_drop_in() {
 fn postgres_settings_follow_the_version_and_the_opt_ins() {
     let mut plan = preset("large-split");
     let names = |p: &Plan| postgres_settings_for(p).into_iter().map(|s| s.name).collect::<Vec<_>>();
-    assert_eq!(names(&plan), ["max_connections", "superuser_reserved_connections", "reserved_connections"]);
+    assert_eq!(names(&plan)[..3], ["max_connections", "superuser_reserved_connections", "reserved_connections"]);
     let pg16 = postgres_settings_for(&plan);
     assert!(pg16[2].reason.contains("16+"));
 
     plan.postgres.version = 15;
-    assert_eq!(names(&plan), ["max_connections", "superuser_reserved_connections"]);
+    assert!(!names(&plan).contains(&"reserved_connections".to_string()));
     let conf = content(&files(&plan), "db/etc/postgresql/15/main/conf.d/mastoplan.conf").to_string();
     assert!(conf.contains("reserved_connections (2 in the plan) is not written"), "{conf}");
     assert_eq!(setting(&conf, "reserved_connections"), None);
+    assert_eq!(setting(&conf, "synchronous_commit"), None, "only when opted in");
 
     plan.postgres.synchronous_commit_off = true;
     plan.postgres.settings.shared_buffers_mb = Some(4096);
@@ -293,8 +294,34 @@ fn postgres_settings_follow_the_version_and_the_opt_ins() {
     let conf = content(&files(&plan), "db/etc/postgresql/15/main/conf.d/mastoplan.conf").to_string();
     assert_eq!(setting(&conf, "synchronous_commit"), Some("off"));
     assert!(conf.lines().any(|l| l.starts_with("synchronous_commit = off\t# ") && l.contains("WARNING") && l.contains("lose")));
-    assert_eq!(setting(&conf, "shared_buffers"), Some("4096MB"));
+    assert_eq!(setting(&conf, "shared_buffers"), Some("4GB"));
     assert_eq!(setting(&conf, "work_mem"), Some("16MB"));
+    let line = conf.lines().find(|l| l.starts_with("shared_buffers = ")).unwrap();
+    assert!(line.contains("fixed in the plan (postgres.settings); recommended 16GB"), "{line}");
+}
+
+#[test]
+fn postgres_gets_the_recommended_settings_for_its_ram() {
+    let plan = preset("large-split");
+    let conf = content(&files(&plan), "db/etc/postgresql/16/main/conf.d/mastoplan.conf").to_string();
+    let budget = crate::ConnectionBudget::compute(&plan);
+    let tuning = crate::resources::Resources::compute(&plan, &budget).postgres;
+    for s in tuning.settings.iter().filter(|s| s.name != "synchronous_commit") {
+        assert_eq!(setting(&conf, s.name), Some(s.value.as_str()), "{}", s.name);
+    }
+    let line = conf.lines().find(|l| l.starts_with("shared_buffers = ")).unwrap();
+    assert!(line.contains("PGTune") && line.contains("RAM: "), "{line}");
+}
+
+#[test]
+fn a_replica_never_has_fewer_workers_than_the_primary() {
+    let mut plan = preset("large-split");
+    plan.hosts.push(Host { name: "db-2".into(), cores: 2, ram_gb: 8, address: Some("10.0.1.41".into()) });
+    plan.replica = Some(Replica { host: "db-2".into(), max_connections: 200, superuser_reserved_connections: 3 });
+    let e = files(&plan);
+    let conf = content(&e, "db-2/etc/postgresql/16/main/conf.d/mastoplan.conf");
+    assert_eq!(setting(conf, "max_worker_processes"), Some("16"), "{conf}");
+    assert!(!conf.contains("WARNING"), "{conf}");
 }
 
 #[test]
