@@ -125,16 +125,8 @@ fn redis(e: &mut EnvFile, cx: &Ctx, line: &ConnectionLine) {
         e.comment("The plan has no persistent Redis: REDIS_URL is left to Mastodon's default, localhost:6379.");
     }
     for (var, r) in vars {
-        e.comment(&format!("Redis {} ({} role) on host {}.", r.name, role_word(r.role), r.host));
+        e.comment(&format!("Redis {} ({} role) on host {}.", r.name, super::redis::role_text(r.role), r.host));
         e.var(var, format!("redis://{}", host_port(&cx.reach(&line.host, &r.host), r.port)));
-    }
-}
-
-fn role_word(role: crate::plan::RedisRole) -> &'static str {
-    match role {
-        crate::plan::RedisRole::Persistent => "persistent",
-        crate::plan::RedisRole::Cache => "cache",
-        crate::plan::RedisRole::SidekiqOnly => "sidekiq-only",
     }
 }
 

@@ -107,7 +107,7 @@ fn file(cx: &Ctx, r: &RedisInstance) -> ExportFile {
     ExportFile { host: Some(r.host.clone()), path: path(&r.name), content: t }
 }
 
-fn role_text(role: RedisRole) -> &'static str {
+pub(crate) fn role_text(role: RedisRole) -> &'static str {
     match role {
         RedisRole::Persistent => "persistent",
         RedisRole::Cache => "cache",
