@@ -433,6 +433,17 @@ impl<'p> Ctx<'p> {
         }
     }
 
+    /// Where a server on `host` listens when other hosts connect: loopback and the host's
+    /// address, once (a plan whose hosts all say 127.0.0.1 must not bind it twice).
+    pub fn listen_addresses(&self, host: &str) -> Vec<String> {
+        let address = self.address(host);
+        if matches!(address.as_str(), "127.0.0.1" | "localhost") {
+            vec!["127.0.0.1".into()]
+        } else {
+            vec!["127.0.0.1".into(), address]
+        }
+    }
+
     /// The ledger line of a unit.
     pub fn line(&self, kind: UnitKind, index: usize) -> &ConnectionLine {
         self.budget

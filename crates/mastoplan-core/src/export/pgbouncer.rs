@@ -51,7 +51,7 @@ pub fn files(cx: &Ctx) -> Vec<ExportFile> {
             line("listen_addr = 127.0.0.1");
         } else {
             line(&format!("; Units on hosts {} connect too: listen on this host's address.", remote.join(", ")));
-            line(&format!("listen_addr = 127.0.0.1,{}", cx.address(&b.host)));
+            line(&format!("listen_addr = {}", cx.listen_addresses(&b.host).join(",")));
         }
         line(&format!("listen_port = {}", b.listen_port));
         line("unix_socket_dir = /var/run/postgresql");

@@ -207,7 +207,8 @@ fn listen_setting(cx: &Ctx, host: &str, target: Target) -> Vec<PgSetting> {
     }
     vec![PgSetting::new(
         "listen_addresses",
-        format!("localhost,{}", cx.address(host)),
+        // Postgres's `localhost` covers ::1 as well; the app's loopback clients use 127.0.0.1.
+        cx.listen_addresses(host).iter().map(|a| if a == "127.0.0.1" { "localhost" } else { a }).collect::<Vec<_>>().join(","),
         format!("hosts {} connect (allow them in pg_hba.conf too)", remote.join(", ")),
     )]
 }

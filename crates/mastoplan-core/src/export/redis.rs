@@ -48,9 +48,9 @@ fn file(cx: &Ctx, r: &RedisInstance) -> ExportFile {
         t.push_str("# Only this host connects: loopback only.\nbind 127.0.0.1\n");
     } else {
         t.push_str(&format!(
-            "# Hosts {} connect: listen on this host's address as well.\nbind 127.0.0.1 {}\n",
+            "# Hosts {} connect: listen on this host's address as well.\nbind {}\n",
             remote.join(", "),
-            cx.address(&r.host)
+            cx.listen_addresses(&r.host).join(" ")
         ));
     }
     t.push_str(&format!("port {}\n", r.port));

@@ -56,6 +56,18 @@ fn every_preset_exports_and_every_file_names_the_plan_in_its_comment_syntax() {
 }
 
 #[test]
+fn servers_do_not_listen_twice_on_loopback() {
+    let mut plan = preset("compendium-example");
+    for h in &mut plan.hosts {
+        h.address = Some("127.0.0.1".into());
+    }
+    let e = files(&plan);
+    let conf = content(&e, "db/etc/postgresql/15/main/conf.d/mastoplan.conf");
+    assert_eq!(setting(conf, "listen_addresses"), Some("localhost"));
+    assert_eq!(setting(content(&e, "db/etc/redis/redis-redis.conf"), "bind"), Some("127.0.0.1"));
+}
+
+#[test]
 fn files_land_in_a_folder_per_host_and_cluster_files_at_the_top() {
     let e = files(&preset("large-split"));
     assert!(e.file("db/etc/postgresql/16/main/conf.d/mastoplan.conf").is_some());
