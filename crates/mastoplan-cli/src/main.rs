@@ -1,5 +1,6 @@
 //! `mastoplan`: the planner for plans kept as files.
 
+mod export;
 mod live;
 mod render;
 
@@ -96,6 +97,17 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Write the deployable files of a plan, in a folder per host (see ROLLOUT.txt among them).
+    Export {
+        /// A plan as JSON.
+        plan: PathBuf,
+        /// The folder to write into; each host gets HOST/ with paths mirroring its filesystem.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace files that already exist (without it, nothing is written if any does).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -156,6 +168,7 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_INPUT)
             }
         },
+        Command::Export { plan, out, force } => export::run(&plan, &out, force),
         Command::Presets => {
             for (name, description, _) in presets::PRESETS {
                 println!("{name:<20} {description}");

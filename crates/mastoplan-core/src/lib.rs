@@ -6,6 +6,7 @@ pub mod ceiling;
 pub mod diagnose;
 pub mod docs;
 pub mod estimates;
+pub mod export;
 pub mod finding;
 pub mod import;
 pub mod link;
