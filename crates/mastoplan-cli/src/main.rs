@@ -1,5 +1,7 @@
 //! `mastoplan`: the planner for plans kept as files.
 
+mod export;
+mod live;
 mod render;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +71,43 @@ enum Command {
         #[arg(long = "assume", value_name = "NAME=VALUE")]
         assume: Vec<String>,
     },
+    /// Read a running server's configuration into a plan: the plan JSON on stdout, what was
+    /// taken, ignored or unreadable on stderr; exit 2 when nothing could be read.
+    Import {
+        /// .env.production, systemd units or `systemctl cat` output, pgbouncer.ini,
+        /// postgresql.conf or SHOW ALL, redis.conf or CONFIG GET *, the chart's values.yaml;
+        /// `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The plan to fill in: a preset name or a plan JSON file (default: single-server).
+        #[arg(long)]
+        base: Option<String>,
+    },
+    /// Read the output of the diagnostic queries run in psql; exit 1 when an error fires.
+    Diagnose {
+        /// psql output (aligned, \x expanded or CSV); `-` reads standard input.
+        #[arg(required_unless_present = "queries")]
+        file: Option<PathBuf>,
+        /// The app reaches Postgres through PgBouncer.
+        #[arg(long)]
+        behind_bouncer: bool,
+        /// Print the queries to run instead.
+        #[arg(long, conflicts_with = "file")]
+        queries: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Write the deployable files of a plan, in a folder per host (see ROLLOUT.txt among them).
+    Export {
+        /// A plan as JSON.
+        plan: PathBuf,
+        /// The folder to write into; each host gets HOST/ with paths mirroring its filesystem.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace files that already exist (without it, nothing is written if any does).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -90,14 +129,14 @@ enum Disk {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
 
 /// Exit codes: 0 clean (warnings and advice allowed), 1 an error finding, 2 unusable input.
-const EXIT_FINDINGS: u8 = 1;
-const EXIT_INPUT: u8 = 2;
+pub(crate) const EXIT_FINDINGS: u8 = 1;
+pub(crate) const EXIT_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -129,12 +168,18 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_INPUT)
             }
         },
+        Command::Export { plan, out, force } => export::run(&plan, &out, force),
         Command::Presets => {
             for (name, description, _) in presets::PRESETS {
                 println!("{name:<20} {description}");
             }
             ExitCode::SUCCESS
         }
+        Command::Import { files, base } => live::import(&files, base.as_deref()),
+        Command::Diagnose { file, behind_bouncer, queries, format } => match file {
+            Some(file) if !queries => live::diagnose(&file, behind_bouncer, format),
+            _ => live::queries(),
+        },
         Command::Preset { name } => match presets::get(&name) {
             Some(plan) => {
                 println!("{}", plan.to_json());
@@ -208,7 +253,7 @@ fn check(plan: &Plan, format: Format) -> ExitCode {
     }
 }
 
-fn read_plan(path: &Path) -> Result<Plan, String> {
+pub(crate) fn read_plan(path: &Path) -> Result<Plan, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Plan::from_json(&text).map_err(|e: PlanError| format!("{} is not a valid plan: {e}", path.display()))
 }

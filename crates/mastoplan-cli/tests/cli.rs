@@ -301,3 +301,120 @@ fn a_plan_saved_before_estimates_existed_still_checks() {
     let f = file_with(&v.to_string());
     mastoplan().arg("check").arg(f.path()).assert().code(0).stdout(predicate::str::contains("os_reserve_mb 1024"));
 }
+
+fn core_fixture(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../mastoplan-core/tests/fixtures").join(path)
+}
+
+#[test]
+fn import_prints_the_plan_and_a_line_numbered_summary() {
+    let stock = ["env.production", "mastodon-web.service", "mastodon-sidekiq.service", "mastodon-streaming.service", "mastodon-streaming@.service"];
+    let out = mastoplan()
+        .arg("import")
+        .args(stock.iter().map(|f| core_fixture(&format!("import/stock/{f}"))))
+        .args(["--base", "stock-systemd"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["name"], "stock-systemd");
+    assert_eq!(plan["web"][0]["name"], "mastodon-web");
+    assert_eq!(plan["sidekiq"][0]["concurrency"], 25);
+    assert_eq!(plan["sidekiq"][0]["db_pool"], 25);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("env.production:16: taken DB_PORT"), "{stderr}");
+    assert!(stderr.contains("mastodon-sidekiq.service:10: taken DB_POOL: /sidekiq/0/db_pool = 25"), "{stderr}");
+    assert!(!stderr.contains("0123456789abcdef"), "a secret reached the summary");
+
+    // The printed plan is a plan `check` accepts.
+    let f = file_with(&String::from_utf8(out.stdout).unwrap());
+    let check = mastoplan().arg("check").arg(f.path()).output().unwrap();
+    assert!(matches!(check.status.code(), Some(0 | 1)));
+}
+
+#[test]
+fn import_from_stdin_onto_a_plan_file() {
+    let base = preset_file("large-split");
+    mastoplan()
+        .args(["import", "-", "--base"])
+        .arg(base.path())
+        .write_stdin("[pgbouncer]\npool_mode = transaction\nmax_client_conn = 300\n")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"max_client_conn\": 300"))
+        .stdout(predicate::str::contains("\"name\": \"large-split\""))
+        .stderr(predicate::str::contains("pasted text:3: taken max_client_conn"));
+}
+
+#[test]
+fn import_reports_malformed_lines_and_still_reads_the_rest() {
+    mastoplan()
+        .arg("import")
+        .arg(core_fixture("import/broken/env.production"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"web_concurrency\": 4"))
+        .stderr(predicate::str::contains("env.production:7: malformed"))
+        .stderr(predicate::str::contains("env.production:12: malformed"));
+}
+
+#[test]
+fn import_exits_2_on_a_missing_file_unreadable_input_or_unknown_base() {
+    mastoplan().args(["import", "/nonexistent/.env.production"]).assert().code(2).stderr(predicate::str::contains("cannot read"));
+    let junk = file_with("just some words\nnothing to see\n");
+    mastoplan()
+        .arg("import")
+        .arg(junk.path())
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("nothing could be read"));
+    let env = file_with("DB_POOL=5\n");
+    mastoplan().arg("import").arg(env.path()).args(["--base", "no-such-preset"]).assert().code(2).stderr(predicate::str::contains("neither a preset"));
+    mastoplan().arg("import").assert().code(2);
+}
+
+#[test]
+fn diagnose_prints_findings_and_exits_like_check() {
+    for file in ["busy-aligned.txt", "busy-expanded.txt", "busy.csv"] {
+        mastoplan()
+            .arg("diagnose")
+            .arg(core_fixture(&format!("diagnose/{file}")))
+            .arg("--behind-bouncer")
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("MP081 [bouncer-bottleneck] 3 of 88 server connections are idle"))
+            .stdout(predicate::str::contains("MP083 [wal-write-waits] 15 sessions wait on WAL writes"));
+    }
+    mastoplan()
+        .arg("diagnose")
+        .arg(core_fixture("diagnose/over-limit.csv"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("error    MP085 [connections-near-limit] 97 client connections of 97 available"));
+}
+
+#[test]
+fn diagnose_json_and_line_numbered_notes() {
+    let out = mastoplan().args(["diagnose", "--format", "json"]).arg(core_fixture("diagnose/mangled.txt")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines: Vec<u64> = d["notes"].as_array().unwrap().iter().map(|n| n["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [4, 5, 7, 9, 12]);
+    assert_eq!(d["findings"][0]["name"], "idle-connections-high");
+    assert!(d["findings"][0]["fix"].as_str().unwrap().len() > 20);
+}
+
+#[test]
+fn diagnose_exits_2_without_a_result_and_prints_the_queries() {
+    let junk = file_with("nothing here\n");
+    mastoplan().arg("diagnose").arg(junk.path()).assert().code(2).stderr(predicate::str::contains("--queries"));
+    mastoplan().args(["diagnose", "/nonexistent/out.txt"]).assert().code(2).stderr(predicate::str::contains("cannot read"));
+    mastoplan()
+        .args(["diagnose", "--queries"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("res_for_super"))
+        .stdout(predicate::str::contains("wait_event_type IS DISTINCT FROM 'Activity'"))
+        .stdout(predicate::str::contains("backend_type = 'client backend'"));
+}

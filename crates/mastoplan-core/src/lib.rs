@@ -3,10 +3,13 @@
 
 pub mod budget;
 pub mod ceiling;
+pub mod diagnose;
 pub mod docs;
 pub mod edit;
 pub mod estimates;
+pub mod export;
 pub mod finding;
+pub mod import;
 pub mod link;
 pub mod generate;
 pub mod pgtune;

@@ -121,6 +121,22 @@ pub fn check_address(path: &str, address: &str) -> Result<(), PlanError> {
     }
 }
 
+/// A host's own address, as it lands in DB_HOST, listen and bind lines and nginx upstreams: a
+/// host name or an IP address, never a network (`/`) nor anything starting with `-`, which
+/// some servers read as an option (Redis's `bind -ADDR` means "optional").
+pub fn check_host_address(path: &str, address: &str) -> Result<(), PlanError> {
+    check_address(path, address)?;
+    let ok = !address.contains('/') && address.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == ':');
+    if ok {
+        Ok(())
+    } else {
+        Err(PlanError::at(
+            path,
+            format!("{:?} is not a host's address: give one host name or IP address, not a network", truncate(address, 80)),
+        ))
+    }
+}
+
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
@@ -204,7 +220,7 @@ impl Plan {
             check_range(&format!("/hosts/{i}/cores"), h.cores as u64, 1, 1024)?;
             check_range(&format!("/hosts/{i}/ram_gb"), h.ram_gb as u64, 1, 65_536)?;
             if let Some(a) = &h.address {
-                check_address(&format!("/hosts/{i}/address"), a)?;
+                check_host_address(&format!("/hosts/{i}/address"), a)?;
             }
         }
         for (i, w) in self.web.iter().enumerate() {
@@ -376,6 +392,20 @@ mod tests {
         let text = presets::get("single-server").unwrap().to_json().replace("\"mailers\"", "\"mail\\nbox\"");
         let err = parse_plan(&text).unwrap_err();
         assert_eq!(err.path, "/sidekiq/0/queues/3");
+    }
+
+    #[test]
+    fn a_host_address_is_one_host_not_a_network_or_an_option() {
+        for bad in ["10.0.0.0/8", "-10.0.0.1", ".example", "a b", "a\nb"] {
+            let mut plan = presets::get("single-server").unwrap();
+            plan.hosts[0].address = Some(bad.into());
+            assert_eq!(plan.validate().unwrap_err().path, "/hosts/0/address", "{bad:?}");
+        }
+        for good in ["10.0.0.1", "::1", "fe80::1", "db.example.org"] {
+            let mut plan = presets::get("single-server").unwrap();
+            plan.hosts[0].address = Some(good.into());
+            plan.validate().unwrap_or_else(|e| panic!("{good:?}: {e}"));
+        }
     }
 
     #[test]
