@@ -8,6 +8,8 @@ use mastoplan_core::presets;
 
 use crate::budget_view::BudgetView;
 use crate::editor::Editor;
+use crate::export_view::ExportView;
+use crate::live_view::{DiagnoseView, ImportView};
 use crate::findings_view::{FindingsView, RulesReference};
 use crate::hosts_view::{HostsView, PostgresSettingsView};
 use crate::share::{copy_to_clipboard, share_url, sync_with_address_bar};
@@ -54,6 +56,8 @@ pub fn App() -> impl IntoView {
         <main class="layout">
             <div class="column edit-column">
                 <Editor/>
+                <ImportView/>
+                <DiagnoseView/>
             </div>
             <div class="column results-column">
                 <BudgetView/>
@@ -61,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <HostsView/>
                 <Topology/>
                 <PostgresSettingsView/>
+                <ExportView/>
                 <HowToRead/>
                 <RulesReference/>
             </div>
