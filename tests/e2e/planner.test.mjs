@@ -41,23 +41,26 @@ describe('the planner page', () => {
     await fresh();
     assert.equal(await figure('connections-total'), '45');
     assert.equal(await figure('connections-available'), '97');
-    assert.equal(await value('web-threads'), '5');
-    assert.equal(await value('web-threads-number'), '5');
-    assert.equal(await value('sidekiq-threads'), '25');
-    assert.equal(await value('sidekiq-threads-number'), '25');
-    assert.match(await page.locator('main').innerText(), /single-server/);
+    assert.equal(await value('f-web-0-max_threads'), '5');
+    assert.equal(await value('f-web-0-max_threads-n'), '5');
+    assert.equal(await value('f-sidekiq-0-concurrency'), '25');
+    assert.equal(await value('f-sidekiq-0-concurrency-n'), '25');
+    assert.equal(await page.locator('#preset').inputValue(), 'single-server');
     assertHealthy(problems);
   });
 
   test('sliders and number inputs are labelled, visibly', async () => {
     await fresh();
-    for (const [id, label] of [['web-threads', 'Web threads'], ['sidekiq-threads', 'Sidekiq threads']]) {
-      const slider = page.getByRole('slider', { name: label });
-      assert.equal(await slider.getAttribute('id'), id);
+    for (const [id, label] of [['f-web-0-max_threads', 'Threads per worker'], ['f-sidekiq-0-concurrency', 'Threads']]) {
+      const slider = page.locator(`#${id}`);
+      assert.equal(await slider.getAttribute('type'), 'range');
       assert.ok(await slider.isVisible());
-      assert.ok(await page.locator(`label[for="${id}"]`).isVisible(), `label of #${id}`);
-      const number = page.getByRole('spinbutton', { name: new RegExp(`^${label}`) });
-      assert.equal(await number.getAttribute('id'), `${id}-number`);
+      const labelEl = page.locator(`label[for="${id}"]`);
+      assert.ok(await labelEl.isVisible(), `label of #${id}`);
+      assert.equal((await labelEl.innerText()).trim(), label);
+      const number = page.locator(`#${id}-n`);
+      assert.equal(await number.getAttribute('type'), 'number');
+      assert.match(await number.getAttribute('aria-labelledby'), new RegExp(`${id}-label ${id}-unit`));
       assert.ok(await page.locator(`#${id}-unit`).isVisible(), `unit of #${id}`);
     }
     assertHealthy(problems);
@@ -65,7 +68,8 @@ describe('the planner page', () => {
 
   test('dragging the web threads slider updates the total while dragging', async () => {
     await fresh();
-    const slider = page.locator('#web-threads');
+    const slider = page.locator('#f-web-0-max_threads');
+    await slider.scrollIntoViewIfNeeded();
     const box = await slider.boundingBox();
     const y = box.y + box.height / 2;
     // The thumb of 5 on 1..32 sits about 4/31 along the track.
@@ -74,12 +78,12 @@ describe('the planner page', () => {
     try {
       await page.mouse.move(box.x + box.width + 40, y, { steps: 12 });
       // Still holding the button: `input` events have already recomputed the figure.
-      await eventually(() => value('web-threads'), '32', 'slider at the right end');
+      await eventually(() => value('f-web-0-max_threads'), '32', 'slider at the right end');
       await eventually(() => figure('connections-total'), total({ web: 32 }), 'total at 32 web threads');
-      await eventually(() => value('web-threads-number'), '32', 'number input follows the slider');
+      await eventually(() => value('f-web-0-max_threads-n'), '32', 'number input follows the slider');
 
       await page.mouse.move(box.x + box.width / 2, y, { steps: 12 });
-      const middle = Number(await value('web-threads'));
+      const middle = Number(await value('f-web-0-max_threads'));
       assert.ok(middle >= 14 && middle <= 19, `the middle of 1..32 is about 16, got ${middle}`);
       await eventually(() => figure('connections-total'), total({ web: middle }), `total at ${middle} web threads`);
 
@@ -87,7 +91,7 @@ describe('the planner page', () => {
     } finally {
       await page.mouse.up();
     }
-    await eventually(() => value('web-threads'), '1', 'slider at the left end');
+    await eventually(() => value('f-web-0-max_threads'), '1', 'slider at the left end');
     await eventually(() => figure('connections-total'), total({ web: 1 }), 'total at 1 web thread');
     assertHealthy(problems);
   });
@@ -95,15 +99,15 @@ describe('the planner page', () => {
   test('the sidekiq slider moves with the keyboard', async () => {
     await fresh();
     // Tab to the slider as a keyboard user does.
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 300; i++) {
       await page.keyboard.press('Tab');
-      if ((await page.evaluate(() => document.activeElement?.id)) === 'sidekiq-threads') break;
+      if ((await page.evaluate(() => document.activeElement?.id)) === 'f-sidekiq-0-concurrency') break;
     }
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'sidekiq-threads');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-sidekiq-0-concurrency');
 
     for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
     await eventually(() => figure('connections-total'), total({ sidekiq: 28 }), 'three steps right');
-    assert.equal(await value('sidekiq-threads-number'), '28');
+    assert.equal(await value('f-sidekiq-0-concurrency-n'), '28');
     await page.keyboard.press('ArrowLeft');
     await eventually(() => figure('connections-total'), total({ sidekiq: 27 }), 'one step left');
     await page.keyboard.press('End');
@@ -115,20 +119,21 @@ describe('the planner page', () => {
     assertHealthy(problems);
   });
 
-  test('typing an exact number moves the slider; out of range is clamped', async () => {
+  test('typing an exact number moves the slider; out of range never lands', async () => {
     await fresh();
-    const number = page.locator('#web-threads-number');
+    const number = page.locator('#f-web-0-max_threads-n');
     await number.click();
     await page.keyboard.press('Control+A');
     await page.keyboard.type('12');
     await eventually(() => figure('connections-total'), total({ web: 12 }), 'typed 12');
-    assert.equal(await value('web-threads'), '12');
+    assert.equal(await value('f-web-0-max_threads'), '12');
 
+    // 2, 20 and 200 are each taken as typed; 2000 is past MAX_THREADS's range and is not.
     await page.keyboard.press('Control+A');
-    await page.keyboard.type('99');
+    await page.keyboard.type('2000');
     await page.keyboard.press('Tab');
-    await eventually(() => value('web-threads-number'), '32', 'clamped to the maximum');
-    await eventually(() => figure('connections-total'), total({ web: 32 }), 'total at the maximum');
+    await eventually(() => value('f-web-0-max_threads-n'), '200', 'the field shows what the plan holds');
+    await eventually(() => figure('connections-total'), total({ web: 200 }), 'total at 200');
     assertHealthy(problems);
   });
 });
