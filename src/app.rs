@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos::web_sys::{HtmlInputElement, KeyboardEvent};
 use leptos::wasm_bindgen::JsCast;
-use mastoplan_core::presets;
+use mastoplan_core::{presets, Severity};
 
 use crate::budget_view::BudgetView;
 use crate::editor::Editor;
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
             </div>
             <Toolbar/>
         </header>
+        <SummaryStrip/>
         <Banner/>
         <main class="layout">
             <div class="column edit-column">
@@ -101,6 +102,34 @@ fn Toolbar() -> impl IntoView {
             <button type="button" id="redo" on:click=move |_| planner.redo() disabled=move || !planner.can_redo() title="Ctrl+Shift+Z">"Redo"</button>
             <button type="button" id="copy-link" on:click=copy>"Copy link"</button>
         </nav>
+    }
+}
+
+/// The verdict in one line, kept in view while the admin scrolls through the editor.
+#[component]
+fn SummaryStrip() -> impl IntoView {
+    let planner = expect_context::<Planner>();
+    let line = move || {
+        planner.report.with(|r| {
+            let c = &r.connections;
+            let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            (
+                format!("Postgres {} of {} ({})", c.total, c.available, crate::format::percent(c.utilisation)),
+                format!(
+                    "{} · {} · {} advice",
+                    plural(r.count(Severity::Error), "error"),
+                    plural(r.count(Severity::Warning), "warning"),
+                    r.count(Severity::Advice)
+                ),
+                c.headroom < 0 || r.has_errors(),
+            )
+        })
+    };
+    view! {
+        <div class="summary-strip" class:bad=move || line().2 role="status" aria-live="polite">
+            <a href="#budget-heading">{move || line().0}</a>
+            <a href="#findings-heading">{move || line().1}</a>
+        </div>
     }
 }
 
