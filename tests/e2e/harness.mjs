@@ -36,13 +36,14 @@ export function requireDist(dir = DIST) {
 }
 
 /**
- * Serves `dir` at http://127.0.0.1:PORT/mastoplan/ with python3's http.server on a free port.
- * Call `close()` when done (tests do it in `after`, which runs on failure too).
+ * Serves `dir` at http://127.0.0.1:PORT/mastoplan/ with python3's http.server on a free port
+ * (static_server.py). Call `close()` when done (tests do it in `after`, which runs on failure
+ * too); if the test process dies first, the server dies with it.
  */
 export async function serve(dir) {
   const top = await mkdtemp(join(tmpdir(), 'mastoplan-e2e-'));
   await symlink(resolve(dir), join(top, SUB_PATH));
-  const server = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', top], {
+  const server = spawn('python3', [join(ROOT, 'tests/e2e/static_server.py'), top], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const killOnExit = () => server.kill('SIGKILL');
