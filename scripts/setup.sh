@@ -30,7 +30,7 @@ need_command npm npm
 if [ "$profile" = all ]; then
     # The browser tiers and the real servers later tests check exported configs against.
     # Debian's chromium, not a snap or a downloaded build: its chromedriver matches it.
-    for pkg in chromium chromium-driver postgresql pgbouncer redis-server nginx-light brotli; do
+    for pkg in chromium chromium-driver postgresql postgresql-contrib pgbouncer redis-server nginx-light brotli jq; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
             apt_wanted+=("$pkg")
         fi

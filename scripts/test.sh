@@ -7,6 +7,8 @@
 #            headless Chromium via chromedriver)
 #   e2e      the release dist/ (scripts/build.sh) served on 127.0.0.1 and driven in headless
 #            Chromium with playwright-core (node --test tests/e2e/)
+#   servers  every preset's exported files given to the real servers: Postgres, PgBouncer
+#            (with a load test), Redis, nginx -t, systemd-analyze verify (tests/servers/run.sh)
 #
 # Arguments name tiers to run (default: all). A tier that fails to run at all (say, a compile
 # error) counts as one failed test. With CI=true, a tier not run or a test skipped or ignored
@@ -14,7 +16,7 @@
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 
-all_tiers=(native browser e2e)
+all_tiers=(native browser e2e servers)
 tiers=("$@")
 [ ${#tiers[@]} -gt 0 ] || tiers=("${all_tiers[@]}")
 for tier in "${tiers[@]}"; do
@@ -49,6 +51,12 @@ count_tap() {
         END { printf "%d %d %d\n", v["pass"], v["fail"] + v["cancelled"], v["skipped"] + v["todo"] }' "$1"
 }
 
+# Reads the last "N passed, N failed[, N skipped]" line of a script of ours.
+count_plain() {
+    awk '/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3; s = ($5 == "" ? 0 : $5) }
+        END { printf "%d %d %d\n", p, f, s }' "$1"
+}
+
 run_tier() {
     local tier="$1" log="$logs/$1.log" start rc p f s
     start=$(date +%s)
@@ -77,6 +85,11 @@ run_tier() {
                 echo "the release build failed; no end-to-end test ran"
                 rc=1 p=0 f=0 s=0
             fi
+            ;;
+        servers)
+            bash "$ROOT/tests/servers/run.sh" 2>&1 | tee "$log"
+            rc=${PIPESTATUS[0]}
+            read -r p f s < <(count_plain "$log")
             ;;
     esac
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
