@@ -2,34 +2,62 @@
 
 use std::fmt::Write;
 
+use crate::finding::{Severity, Source};
 use crate::rules;
+
+/// One entry of a reference: a rule, or a diagnostic check.
+pub(crate) struct Entry {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub problem: &'static str,
+    pub fix: &'static str,
+    pub sources: &'static [Source],
+}
+
+/// A summary table, then a section per entry at heading `level` (2 for `##`) with its
+/// problem, fix and sources one level below.
+pub(crate) fn write_reference(md: &mut String, level: usize, entries: impl Iterator<Item = Entry> + Clone) {
+    md.push_str("| id | name | severity | checks |\n|---|---|---|---|\n");
+    for e in entries.clone() {
+        let _ = writeln!(md, "| {} | [`{}`](#{}) | {} | {} |", e.id, e.name, e.name, e.severity.name(), e.summary);
+    }
+    let (h, sub) = ("#".repeat(level), "#".repeat(level + 1));
+    for e in entries {
+        let _ = write!(
+            md,
+            "\n{h} {name}\n\n`{id}` · {severity}\n\n{summary}\n\n{sub} Problem\n\n{problem}\n\n{sub} Fix\n\n{fix}\n\n{sub} Sources\n\n",
+            name = e.name,
+            id = e.id,
+            severity = e.severity.name(),
+            summary = e.summary,
+            problem = e.problem,
+            fix = e.fix,
+        );
+        for s in e.sources {
+            let _ = writeln!(md, "- [{}]({})", s.title, s.url);
+        }
+    }
+}
 
 /// `docs/rules.md`.
 pub fn rules_markdown() -> String {
     let mut md = String::from(
         "# Rules reference\n\n\
          Generated from the rules registry in `crates/mastoplan-core/src/rules/`; \
-         do not edit by hand (`UPDATE_DOCS=1 cargo test -p mastoplan-core docs` rewrites it).\n\n\
-         | id | name | severity | checks |\n|---|---|---|---|\n",
+         do not edit by hand (`UPDATE_DOCS=1 cargo test -p mastoplan-core docs` rewrites it).\n\n",
     );
-    for r in rules::ALL {
-        let _ = writeln!(md, "| {} | [`{}`](#{}) | {} | {} |", r.id, r.name, r.name, r.severity.name(), r.summary);
-    }
-    for r in rules::ALL {
-        let _ = write!(
-            md,
-            "\n## {name}\n\n`{id}` · {severity}\n\n{summary}\n\n### Problem\n\n{problem}\n\n### Fix\n\n{fix}\n\n### Sources\n\n",
-            name = r.name,
-            id = r.id,
-            severity = r.severity.name(),
-            summary = r.summary,
-            problem = r.problem,
-            fix = r.fix,
-        );
-        for s in r.sources {
-            let _ = writeln!(md, "- [{}]({})", s.title, s.url);
-        }
-    }
+    let entries = rules::ALL.iter().map(|r| Entry {
+        id: r.id,
+        name: r.name,
+        severity: r.severity,
+        summary: r.summary,
+        problem: r.problem,
+        fix: r.fix,
+        sources: r.sources,
+    });
+    write_reference(&mut md, 2, entries);
     md
 }
 

@@ -317,25 +317,17 @@ pub fn diagnose_markdown() -> String {
     for q in super::QUERIES {
         let _ = write!(md, "\n### {}\n\n{}\n\n```sql\n{}\n```\n", q.title, q.about, q.sql);
     }
-    md.push_str("\n## Checks\n\n| id | name | severity | checks |\n|---|---|---|---|\n");
-    for c in CHECKS {
-        let _ = writeln!(md, "| {} | [`{}`](#{}) | {} | {} |", c.id, c.name, c.name, c.severity.name(), c.summary);
-    }
-    for c in CHECKS {
-        let _ = write!(
-            md,
-            "\n### {name}\n\n`{id}` · {severity}\n\n{summary}\n\n#### Problem\n\n{problem}\n\n#### Fix\n\n{fix}\n\n#### Sources\n\n",
-            name = c.name,
-            id = c.id,
-            severity = c.severity.name(),
-            summary = c.summary,
-            problem = c.problem,
-            fix = c.fix,
-        );
-        for s in c.sources {
-            let _ = writeln!(md, "- [{}]({})", s.title, s.url);
-        }
-    }
+    md.push_str("\n## Checks\n\n");
+    let entries = CHECKS.iter().map(|c| crate::docs::Entry {
+        id: c.id,
+        name: c.name,
+        severity: c.severity,
+        summary: c.summary,
+        problem: c.problem,
+        fix: c.fix,
+        sources: c.sources,
+    });
+    crate::docs::write_reference(&mut md, 3, entries);
     md
 }
 
