@@ -507,19 +507,7 @@ fn RedisCard(index: usize) -> impl IntoView {
         .to_string()
     });
     let persistence = options(&[RedisPersistence::Aof, RedisPersistence::AofRdb, RedisPersistence::Rdb, RedisPersistence::None], |p| wire(p));
-    let evictions = options(
-        &[
-            EvictionPolicy::Noeviction,
-            EvictionPolicy::AllkeysLru,
-            EvictionPolicy::AllkeysLfu,
-            EvictionPolicy::AllkeysRandom,
-            EvictionPolicy::VolatileLru,
-            EvictionPolicy::VolatileLfu,
-            EvictionPolicy::VolatileRandom,
-            EvictionPolicy::VolatileTtl,
-        ],
-        |e| e.name().to_string(),
-    );
+    let evictions = options(&EvictionPolicy::ALL, |e| e.name().to_string());
     let p = move |f: &str| format!("/redis/{index}/{f}");
     view! {
         <div class="part redis" id=control_id(&format!("/redis/{index}"))>

@@ -47,6 +47,8 @@ impl Planner {
         }
         if let Err(e) = after.validate() {
             self.refuse(format!("Not applied: {e}"));
+            // The control already shows the refused value; redraw it from the plan.
+            self.plan.notify();
             return;
         }
         self.history.update(|h| h.record(before, key, now_ms()));

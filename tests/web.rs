@@ -72,6 +72,15 @@ impl Page {
         tick().await;
     }
 
+    async fn set_checked(&self, id: &str, checked: bool) {
+        let input = self.input(id);
+        input.set_checked(checked);
+        let init = EventInit::new();
+        init.set_bubbles(true);
+        input.dispatch_event(&Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
+        tick().await;
+    }
+
     async fn click(&self, selector: &str) {
         self.element(selector).click();
         tick().await;
@@ -180,6 +189,21 @@ async fn adding_a_host_with_a_bouncer_splits_the_budget() {
     page.enter("f-sidekiq-0-pgbouncer", "pgbouncer-host", "change").await;
     // Sidekiq's 25 now reach Postgres as the bouncer's 20 server connections.
     assert_eq!(page.figure("connections-total"), 10 + 10 + 20);
+}
+
+#[wasm_bindgen_test]
+async fn an_edit_that_would_break_the_plan_is_refused_and_undone_on_screen() {
+    let page = Page::open().await;
+    let queues = ["default", "push", "ingress", "mailers", "pull", "scheduler"];
+    for q in queues {
+        page.set_checked(&format!("f-sidekiq-0-queues-{q}"), false).await;
+    }
+    assert!(page.root.query_selector("#banner").unwrap().is_none(), "six queues may go");
+    // The last queue cannot: a sidekiq unit serves at least one.
+    page.set_checked("f-sidekiq-0-queues-fasp", false).await;
+    let banner = page.by_id("banner");
+    assert!(banner.text_content().unwrap().contains("at least one queue"), "{:?}", banner.text_content());
+    assert!(page.input("f-sidekiq-0-queues-fasp").checked(), "the checkbox shows the plan again");
 }
 
 #[wasm_bindgen_test]

@@ -383,6 +383,17 @@ pub enum EvictionPolicy {
 }
 
 impl EvictionPolicy {
+    pub const ALL: [EvictionPolicy; 8] = [
+        EvictionPolicy::Noeviction,
+        EvictionPolicy::AllkeysLru,
+        EvictionPolicy::AllkeysLfu,
+        EvictionPolicy::AllkeysRandom,
+        EvictionPolicy::VolatileLru,
+        EvictionPolicy::VolatileLfu,
+        EvictionPolicy::VolatileRandom,
+        EvictionPolicy::VolatileTtl,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             EvictionPolicy::Noeviction => "noeviction",
