@@ -90,11 +90,25 @@ fn choose<T: Serialize + DeserializeOwned + 'static>(
 fn host_select(part: Part, index: usize) -> impl IntoView {
     let planner = expect_context::<Planner>();
     let pointer = format!("/{}/{index}/host", part.plan_field());
-    let hosts = Signal::derive(move || planner.plan.with(|p| p.hosts.iter().map(|h| (h.name.clone(), h.name.clone())).collect()));
+    let hosts = host_choices(planner);
     let value = Signal::derive(move || planner.plan.with(|p| p.part_host(part, index).unwrap_or_default().to_string()));
     let key = pointer.clone();
     let on_set = Callback::new(move |host: String| planner.edit(&key, |p| p.move_part(part, index, &host)));
     view! { <SelectField id=control_id(&pointer) label="Runs on" options=hosts value on_set/> }
+}
+
+/// Every host as a choice; follows the host list only, not every change of the plan.
+fn host_choices(planner: Planner) -> Signal<Vec<(String, String)>> {
+    Signal::derive(move || planner.host_names.with(|names| names.iter().map(|h| (h.clone(), h.clone())).collect()))
+}
+
+/// The same, after a first choice meaning "none".
+fn host_choices_or(planner: Planner, none: &'static str) -> Signal<Vec<(String, String)>> {
+    Signal::derive(move || {
+        planner.host_names.with(|names| {
+            std::iter::once((String::new(), none.to_string())).chain(names.iter().map(|h| (h.clone(), h.clone()))).collect()
+        })
+    })
 }
 
 /// Which bouncer a unit's pools go through, or straight to Postgres.
@@ -102,9 +116,9 @@ fn route_select(part: Part, index: usize) -> impl IntoView {
     let planner = expect_context::<Planner>();
     let pointer = format!("/{}/{index}/pgbouncer", part.plan_field());
     let choices = Signal::derive(move || {
-        planner.plan.with(|p| {
+        planner.bouncer_names.with(|bouncers| {
             std::iter::once((String::new(), "Postgres directly".to_string()))
-                .chain(p.pgbouncers.iter().map(|b| (b.name.clone(), format!("{} on {}", b.name, b.host))))
+                .chain(bouncers.iter().map(|(name, host)| (name.clone(), format!("{name} on {host}"))))
                 .collect()
         })
     });
@@ -130,7 +144,7 @@ fn route_select(part: Part, index: usize) -> impl IntoView {
 #[component]
 pub fn Editor() -> impl IntoView {
     let planner = expect_context::<Planner>();
-    let hosts = Memo::new(move |_| planner.plan.with(|p| p.hosts.iter().map(|h| h.name.clone()).collect::<Vec<_>>()));
+    let hosts = planner.host_names;
     view! {
         <section class="editor" aria-labelledby="editor-heading">
             <h2 id="editor-heading">"The cluster"</h2>
@@ -161,24 +175,12 @@ fn ClusterSettings() -> impl IntoView {
         }
         .to_string()
     });
-    let nginx_hosts = Signal::derive(move || {
-        planner.plan.with(|p| {
-            std::iter::once((String::new(), "not planned".to_string()))
-                .chain(p.hosts.iter().map(|h| (h.name.clone(), h.name.clone())))
-                .collect::<Vec<_>>()
-        })
-    });
+    let nginx_hosts = host_choices_or(planner, "not planned");
     let nginx_value = Signal::derive(move || planner.plan.with(|p| p.nginx.as_ref().map(|n| n.host.clone()).unwrap_or_default()));
     let nginx_set = Callback::new(move |host: String| {
         planner.edit("/nginx/host", |p| p.nginx = (!host.is_empty()).then_some(Nginx { host }))
     });
-    let replica_hosts = Signal::derive(move || {
-        planner.plan.with(|p| {
-            std::iter::once((String::new(), "none".to_string()))
-                .chain(p.hosts.iter().map(|h| (h.name.clone(), h.name.clone())))
-                .collect::<Vec<_>>()
-        })
-    });
+    let replica_hosts = host_choices_or(planner, "none");
     let replica_value = Signal::derive(move || planner.plan.with(|p| p.replica.as_ref().map(|r| r.host.clone()).unwrap_or_default()));
     let replica_set = Callback::new(move |host: String| {
         planner.edit("/replica/host", |p| {
@@ -204,20 +206,7 @@ fn ClusterSettings() -> impl IntoView {
 #[component]
 fn HostCard(index: usize, name: String) -> impl IntoView {
     let planner = expect_context::<Planner>();
-    let host = name.clone();
-    let parts = Memo::new(move |_| {
-        planner.plan.with(|p| {
-            Part::ALL
-                .iter()
-                .flat_map(|&part| {
-                    (0..p.count(part))
-                        .filter(|&i| p.part_host(part, i) == Some(host.as_str()))
-                        .map(move |i| (part, i, p.part_name(part, i).unwrap_or_default().to_string()))
-                        .collect::<Vec<_>>()
-                })
-                .collect::<Vec<_>>()
-        })
-    });
+    let parts = Memo::new(move |_| planner.placement.with(|p| p.get(index).cloned().unwrap_or_default()));
     let host = name.clone();
     let has_postgres = Memo::new(move |_| planner.plan.with(|p| p.postgres.host == host));
     let host = name.clone();
@@ -525,7 +514,7 @@ fn PostgresCard() -> impl IntoView {
     let planner = expect_context::<Planner>();
     let versions: Vec<(String, String)> = (13..=18).map(|v| (v.to_string(), format!("PostgreSQL {v}"))).collect();
     let disks = options(&[DiskKind::Ssd, DiskKind::Nvme, DiskKind::Hdd, DiskKind::Network], |d| d.name().to_uppercase());
-    let hosts = Signal::derive(move || planner.plan.with(|p| p.hosts.iter().map(|h| (h.name.clone(), h.name.clone())).collect()));
+    let hosts = host_choices(planner);
     let host = Signal::derive(move || planner.plan.with(|p| p.postgres.host.clone()));
     let move_to = Callback::new(move |h: String| {
         planner.edit("/postgres/host", |p| {

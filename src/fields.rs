@@ -20,6 +20,9 @@ pub fn NumField(
     on_set: Callback<u32>,
     #[prop(optional)] hint: &'static str,
 ) -> impl IntoView {
+    // Every field derives from the whole plan; a memo passes a change on only when this
+    // field's own value changed, so a drag elsewhere touches no DOM here.
+    let value = Memo::new(move |_| value.get());
     let number_id = format!("{id}-n");
     let label_id = format!("{id}-label");
     let unit_id = format!("{id}-unit");
@@ -71,13 +74,18 @@ pub fn NumField(
 /// A checkbox for a yes/no setting.
 #[component]
 pub fn CheckField(id: String, label: &'static str, #[prop(into)] value: Signal<bool>, on_set: Callback<bool>) -> impl IntoView {
+    let value = Memo::new(move |_| value.get());
     view! {
         <div class="field check-field">
             <input
                 type="checkbox"
                 id=id.clone()
                 prop:checked=move || value.get()
-                on:change=move |ev| on_set.run(event_target_checked(&ev))
+                on:change=move |ev| {
+                    on_set.run(event_target_checked(&ev));
+                    // A refused edit leaves the plan as it was: show that, not the click.
+                    event_target::<HtmlInputElement>(&ev).set_checked(value.get_untracked());
+                }
             />
             <label for=id>{label}</label>
         </div>
@@ -93,10 +101,19 @@ pub fn SelectField(
     #[prop(into)] value: Signal<String>,
     on_set: Callback<String>,
 ) -> impl IntoView {
+    let value = Memo::new(move |_| value.get());
+    let options = Memo::new(move |_| options.get());
     view! {
         <div class="field select-field">
             <label for=id.clone()>{label}</label>
-            <select id=id on:change=move |ev| on_set.run(event_target_value(&ev)) prop:value=move || value.get()>
+            <select
+                id=id
+                on:change=move |ev| {
+                    on_set.run(event_target_value(&ev));
+                    event_target::<leptos::web_sys::HtmlSelectElement>(&ev).set_value(&value.get_untracked());
+                }
+                prop:value=move || value.get()
+            >
                 {move || {
                     let current = value.get();
                     options
@@ -123,6 +140,7 @@ pub fn TextField(
     on_set: Callback<String>,
     #[prop(optional)] placeholder: &'static str,
 ) -> impl IntoView {
+    let value = Memo::new(move |_| value.get());
     view! {
         <div class="field text-field">
             <label for=id.clone()>{label}</label>

@@ -1,7 +1,10 @@
 //! The page's state: the plan being edited, its report, undo history and the banner. Edits go
 //! through `Planner` so that every change is validated, undoable and recomputed once.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
+use mastoplan_core::edit::Part;
 use mastoplan_core::{evaluate, Plan, Report};
 
 use crate::history::History;
@@ -13,10 +16,18 @@ pub struct Notice {
     pub text: String,
 }
 
+/// What is placed on each host, in host order: (part, index in its array, name).
+pub type Placement = Vec<Vec<(Part, usize, String)>>;
+
 #[derive(Clone, Copy)]
 pub struct Planner {
     pub plan: RwSignal<Plan>,
     pub report: Memo<Report>,
+    /// The plan's shape, derived once per change and passed on only when it differs, so that
+    /// dragging a number does not rebuild every host's card or every select's options.
+    pub host_names: Memo<Vec<String>>,
+    pub bouncer_names: Memo<Vec<(String, String)>>,
+    pub placement: Memo<Placement>,
     history: RwSignal<History<Plan>>,
     pub notice: RwSignal<Option<Notice>>,
 }
@@ -31,6 +42,11 @@ impl Planner {
         Planner {
             plan,
             report: Memo::new(move |_| plan.with(evaluate)),
+            host_names: Memo::new(move |_| plan.with(|p| p.hosts.iter().map(|h| h.name.clone()).collect())),
+            bouncer_names: Memo::new(move |_| {
+                plan.with(|p| p.pgbouncers.iter().map(|b| (b.name.clone(), b.host.clone())).collect())
+            }),
+            placement: Memo::new(move |_| plan.with(placement)),
             history: RwSignal::new(History::default()),
             notice: RwSignal::new(None),
         }
@@ -47,8 +63,6 @@ impl Planner {
         }
         if let Err(e) = after.validate() {
             self.refuse(format!("Not applied: {e}"));
-            // The control already shows the refused value; redraw it from the plan.
-            self.plan.notify();
             return;
         }
         self.history.update(|h| h.record(before, key, now_ms()));
@@ -94,6 +108,19 @@ impl Planner {
     pub fn tell(&self, text: impl Into<String>) {
         self.notice.set(Some(Notice { error: false, text: text.into() }));
     }
+}
+
+fn placement(plan: &Plan) -> Placement {
+    let host_index: HashMap<&str, usize> = plan.hosts.iter().enumerate().map(|(i, h)| (h.name.as_str(), i)).collect();
+    let mut out = vec![Vec::new(); plan.hosts.len()];
+    for part in Part::ALL {
+        for i in 0..plan.count(part) {
+            if let Some(&h) = plan.part_host(part, i).and_then(|h| host_index.get(h)) {
+                out[h].push((part, i, plan.part_name(part, i).unwrap_or_default().to_string()));
+            }
+        }
+    }
+    out
 }
 
 /// The id of the control that edits the plan at a JSON pointer: `/sidekiq/0/db_pool` is
