@@ -165,10 +165,10 @@ pub struct Resources {
 }
 
 impl Context<'_> {
-    /// The hosts' ledgers and Postgres's settings for this plan. Computed on demand: only the
-    /// resource rules need them, and it takes microseconds.
-    pub fn resources(&self) -> Resources {
-        Resources::compute(self.plan, self.budget)
+    /// The hosts' ledgers and Postgres's settings for this plan, computed once per evaluation:
+    /// the report holds them anyway, and several rules read them.
+    pub fn resources(&self) -> &Resources {
+        self.resources
     }
 }
 
