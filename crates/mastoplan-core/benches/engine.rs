@@ -18,7 +18,16 @@ fn plans() -> Vec<(String, Plan)> {
 fn engine(c: &mut Criterion) {
     for (name, plan) in plans() {
         c.bench_function(&format!("evaluate/{name}"), |b| b.iter(|| evaluate(black_box(&plan))));
-        c.bench_function(&format!("export/{name}"), |b| b.iter(|| export::export(black_box(&plan)).unwrap()));
+        // The export refuses the 400-unit plan: units 300 apart land on the same host with the
+        // same queue, hence the same systemd unit name. With 300 units no two collide.
+        let (export_name, export_plan) = if name == "100-hosts" {
+            ("100-hosts-300-sidekiq".to_string(), synthetic::large_cluster(100, 300, 20))
+        } else {
+            (name.clone(), plan.clone())
+        };
+        c.bench_function(&format!("export/{export_name}"), |b| {
+            b.iter(|| export::export(black_box(&export_plan)).unwrap())
+        });
         let encoded = link::encode(&plan);
         c.bench_function(&format!("link-encode/{name}"), |b| b.iter(|| link::encode(black_box(&plan))));
         c.bench_function(&format!("link-decode/{name}"), |b| b.iter(|| link::decode(black_box(&encoded)).unwrap()));
