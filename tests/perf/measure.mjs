@@ -7,6 +7,7 @@
 //   node tests/perf/measure.mjs           full run (10 loads, 200 slider steps per case)
 //   node tests/perf/measure.mjs --smoke   a few of each, to check that it runs
 //   node tests/perf/measure.mjs --json    the figures as JSON too
+//   --plan single-server|100-hosts, --cpu 1|4   only that plan, only that CPU rate
 //
 // Build first with scripts/build.sh. Needs the core's synthetic_plan example and the CLI
 // (both built by cargo on first use).
@@ -23,6 +24,12 @@ const json = process.argv.includes('--json');
 const LOADS = smoke ? 2 : 10;
 const STEPS = smoke ? 10 : 200;
 const THROTTLE = 4;
+const option = (name) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const ONLY_PLAN = option('--plan');
+const ONLY_CPU = option('--cpu') === undefined ? undefined : Number(option('--cpu'));
 // A slider whose every step changes the connection total: a sidekiq unit's instances where
 // units connect directly, a bouncer's pool where they go through PgBouncer (the total counts
 // the connections Postgres sees).
@@ -78,7 +85,7 @@ async function firstRender(browser, url, rate) {
   const { page, context, errors } = await freshPage(browser, rate);
   try {
     await page.goto(url);
-    await page.waitForFunction(() => window.__firstRender !== undefined, null, { timeout: 30_000 });
+    await page.waitForFunction(() => window.__firstRender !== undefined, null, { timeout: 120_000 });
     if (errors.length) throw new Error(`the page reported: ${errors.join('; ')}`);
     return await page.evaluate(() => window.__firstRender);
   } finally {
@@ -95,7 +102,7 @@ async function sliderSteps(browser, url, slider, rate, steps) {
   const { page, context, errors } = await freshPage(browser, rate);
   try {
     await page.goto(url);
-    await page.waitForFunction(() => window.__firstRender !== undefined, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.__firstRender !== undefined, null, { timeout: 120_000 });
     await page.evaluate((selector) => {
       const slider = document.querySelector(selector);
       if (!slider) throw new Error(`no ${selector} on the page`);
@@ -116,7 +123,7 @@ async function sliderSteps(browser, url, slider, rate, steps) {
       const before = await page.evaluate(() => window.__steps.length);
       // Up from the starting value, then back: the value moves on every press.
       await page.keyboard.press(i % 2 === 0 ? 'ArrowRight' : 'ArrowLeft');
-      await page.waitForFunction((n) => window.__steps.length > n, before, { timeout: 10_000 });
+      await page.waitForFunction((n) => window.__steps.length > n, before, { timeout: 60_000 });
     }
     if (errors.length) throw new Error(`the page reported: ${errors.join('; ')}`);
     const recorded = await page.evaluate(() => window.__steps);
@@ -150,7 +157,9 @@ async function main() {
     console.log('');
     console.log('plan               cpu   first render ms (median  p95  max)   slider step to DOM ms (median  p95  max)   to next frame ms (median  p95)');
     for (const [name, url, slider] of cases) {
+      if (ONLY_PLAN !== undefined && name !== ONLY_PLAN) continue;
       for (const rate of [1, THROTTLE]) {
+        if (ONLY_CPU !== undefined && rate !== ONLY_CPU) continue;
         const loads = [];
         for (let i = 0; i < LOADS; i++) loads.push(await firstRender(browser, url, rate));
         const load = stats(loads);
