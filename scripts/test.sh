@@ -9,6 +9,9 @@
 #            Chromium with playwright-core (node --test tests/e2e/)
 #   servers  every preset's exported files given to the real servers: Postgres, PgBouncer
 #            (with a load test), Redis, nginx -t, systemd-analyze verify (tests/servers/run.sh)
+#   bench    smoke run of the benchmarks, which asserts nothing about speed: the criterion
+#            benchmarks once each (cargo bench -- --test) and tests/perf/measure.mjs --smoke on
+#            the release dist/ (built if missing); one test per script
 #
 # Arguments name tiers to run (default: all). A tier that fails to run at all (say, a compile
 # error) counts as one failed test. With CI=true, a tier not run or a test skipped or ignored
@@ -16,7 +19,7 @@
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 
-all_tiers=(native browser e2e servers)
+all_tiers=(native browser e2e servers bench)
 tiers=("$@")
 [ ${#tiers[@]} -gt 0 ] || tiers=("${all_tiers[@]}")
 for tier in "${tiers[@]}"; do
@@ -90,6 +93,24 @@ run_tier() {
             bash "$ROOT/tests/servers/run.sh" 2>&1 | tee "$log"
             rc=${PIPESTATUS[0]}
             read -r p f s < <(count_plain "$log")
+            ;;
+        bench)
+            # Each script counts as one test: it ran to the end, or it did not (pipefail makes a
+            # pipe into tee fail when the command fails).
+            p=0 f=0 s=0 rc=0
+            if cargo bench -p mastoplan-core --bench engine -- --test 2>&1 | tee "$log"; then
+                p=$((p + 1))
+            else
+                echo "!! the criterion benchmarks did not run"
+                f=$((f + 1))
+            fi
+            if { [ -f dist/index.html ] || "$ROOT/scripts/build.sh"; } 2>&1 | tee -a "$log" &&
+                node tests/perf/measure.mjs --smoke 2>&1 | tee -a "$log"; then
+                p=$((p + 1))
+            else
+                echo "!! tests/perf/measure.mjs --smoke did not run"
+                f=$((f + 1))
+            fi
             ;;
     esac
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

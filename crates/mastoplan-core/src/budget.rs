@@ -5,6 +5,8 @@
 //! and sidekiq; with PgBouncer in between, the sum splits into each bouncer's client side and
 //! the server connections the bouncers open to Postgres.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::plan::{PgBouncer, Plan};
@@ -224,10 +226,13 @@ pub(crate) fn ratio(part: u32, whole: u32) -> f64 {
 fn ledger_lines(plan: &Plan) -> Vec<ConnectionLine> {
     let version = plan.mastodon_version;
     let replica = plan.replica.is_some();
-    let bouncer_index = |name: &Option<String>| -> Option<usize> {
-        let name = name.as_deref()?;
-        plan.pgbouncers.iter().position(|b| b.name == name)
-    };
+    // Bouncers by name, so a line finds its own without scanning them all; the first of a name
+    // wins, as a linear search would find it.
+    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(plan.pgbouncers.len());
+    for (i, b) in plan.pgbouncers.iter().enumerate() {
+        by_name.entry(b.name.as_str()).or_insert(i);
+    }
+    let bouncer_index = |name: &Option<String>| -> Option<usize> { by_name.get(name.as_deref()?).copied() };
     let mut lines = Vec::with_capacity(plan.web.len() + plan.streaming.len() + plan.sidekiq.len());
 
     for (index, w) in plan.web.iter().enumerate() {

@@ -46,10 +46,12 @@ pub struct Rule {
     pub check: fn(&Context, &mut Findings),
 }
 
-/// What rules look at: the plan and its computed budget, so no rule recomputes it.
+/// What rules look at: the plan, its computed budget and its hosts' ledgers, so no rule
+/// recomputes them.
 pub struct Context<'a> {
     pub plan: &'a Plan,
     pub budget: &'a ConnectionBudget,
+    pub resources: &'a crate::resources::Resources,
 }
 
 /// One problem in one plan.

@@ -37,7 +37,8 @@ impl Report {
 
 pub fn evaluate(plan: &Plan) -> Report {
     let budget = ConnectionBudget::compute(plan);
-    let cx = Context { plan, budget: &budget };
+    let resources = Resources::compute(plan, &budget);
+    let cx = Context { plan, budget: &budget, resources: &resources };
     let mut findings: Vec<Finding> = rules::ALL
         .iter()
         .flat_map(|rule| {
@@ -48,7 +49,6 @@ pub fn evaluate(plan: &Plan) -> Report {
         .collect();
     // A stable sort keeps registry order within a severity.
     findings.sort_by_key(|f| f.severity);
-    let resources = Resources::compute(plan, &budget);
     Report {
         plan: plan.name.clone(),
         mastodon_version: plan.mastodon_version,

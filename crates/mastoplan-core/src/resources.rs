@@ -16,6 +16,8 @@
 //!   maintenance_work_mem and autovacuum are left out: they run on few backends at a time and
 //!   fit in the headroom PGTune's formulas leave.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::budget::ConnectionBudget;
@@ -165,10 +167,10 @@ pub struct Resources {
 }
 
 impl Context<'_> {
-    /// The hosts' ledgers and Postgres's settings for this plan. Computed on demand: only the
-    /// resource rules need them, and it takes microseconds.
-    pub fn resources(&self) -> Resources {
-        Resources::compute(self.plan, self.budget)
+    /// The hosts' ledgers and Postgres's settings for this plan, computed once per evaluation:
+    /// the report holds them anyway, and several rules read them.
+    pub fn resources(&self) -> &Resources {
+        self.resources
     }
 }
 
@@ -200,11 +202,23 @@ impl Resources {
                 }],
             })
             .collect();
+        // Ledgers by host name, so placing a claim does not scan every host: the first host of
+        // a name wins, as a linear search would find it.
+        let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(plan.hosts.len());
+        for (i, h) in plan.hosts.iter().enumerate() {
+            by_name.entry(h.name.as_str()).or_insert(i);
+        }
         let mut add = |host: &str, claim: Claim| {
-            if let Some(h) = hosts.iter_mut().find(|h| h.host == host) {
-                h.claims.push(claim);
+            if let Some(&i) = by_name.get(host) {
+                hosts[i].claims.push(claim);
             }
         };
+        // The same few per-process figures, formatted once rather than once per unit.
+        let puma_cores = cores_text(e.puma_worker_cores);
+        let streaming_cores = cores_text(e.streaming_process_cores);
+        let sidekiq_cores = cores_text(e.sidekiq_process_cores);
+        let ingress_cores = cores_text(e.sidekiq_ingress_cores);
+        let pgbouncer_cores = cores_text(e.pgbouncer_cores);
 
         for (i, w) in plan.web.iter().enumerate() {
             let (mb, malloc) = if w.jemalloc {
@@ -220,11 +234,7 @@ impl Resources {
                     kind: ClaimKind::Web,
                     ram_mb: u64::from(n) * u64::from(mb),
                     cores: f64::from(n) * e.puma_worker_cores,
-                    derivation: format!(
-                        "{n} Puma {} x {mb} MB{malloc}, {} each",
-                        plural(n, "worker", "workers"),
-                        cores_text(e.puma_worker_cores)
-                    ),
+                    derivation: format!("{n} Puma {} x {mb} MB{malloc}, {puma_cores} each", plural(n, "worker", "workers")),
                     at: format!("/web/{i}"),
                 },
             );
@@ -239,10 +249,9 @@ impl Resources {
                     ram_mb: u64::from(n) * u64::from(e.streaming_process_mb),
                     cores: f64::from(n) * e.streaming_process_cores,
                     derivation: format!(
-                        "{n} streaming {} x {} MB, {} each",
+                        "{n} streaming {} x {} MB, {streaming_cores} each",
                         plural(n, "process", "processes"),
                         e.streaming_process_mb,
-                        cores_text(e.streaming_process_cores)
                     ),
                     at: format!("/streaming/{i}"),
                 },
@@ -254,10 +263,10 @@ impl Resources {
             } else {
                 (e.sidekiq_process_mb_without_jemalloc, " without jemalloc")
             };
-            let (per_core, why) = if s.queues.contains(&Queue::Ingress) {
-                (e.sidekiq_ingress_cores, " (serves ingress)")
+            let (per_core, per_core_text, why) = if s.queues.contains(&Queue::Ingress) {
+                (e.sidekiq_ingress_cores, &ingress_cores, " (serves ingress)")
             } else {
-                (e.sidekiq_process_cores, "")
+                (e.sidekiq_process_cores, &sidekiq_cores, "")
             };
             let n = s.instances;
             add(
@@ -268,9 +277,8 @@ impl Resources {
                     ram_mb: u64::from(n) * u64::from(mb),
                     cores: f64::from(n) * per_core,
                     derivation: format!(
-                        "{n} sidekiq {} x {mb} MB{malloc}, {} each{why}",
+                        "{n} sidekiq {} x {mb} MB{malloc}, {per_core_text} each{why}",
                         plural(n, "process", "processes"),
-                        cores_text(per_core)
                     ),
                     at: format!("/sidekiq/{i}"),
                 },
@@ -287,10 +295,8 @@ impl Resources {
                     ram_mb: u64::from(e.pgbouncer_base_mb) + mb_of_kb(kb),
                     cores: e.pgbouncer_cores,
                     derivation: format!(
-                        "{} MB + {conns} connections x {} kB; single-threaded: {}",
-                        e.pgbouncer_base_mb,
-                        e.pgbouncer_kb_per_connection,
-                        cores_text(e.pgbouncer_cores)
+                        "{} MB + {conns} connections x {} kB; single-threaded: {pgbouncer_cores}",
+                        e.pgbouncer_base_mb, e.pgbouncer_kb_per_connection,
                     ),
                     at: format!("/pgbouncers/{}", load.index),
                 },

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Findings) {
-    let t = cx.resources().postgres;
+    let t = &cx.resources().postgres;
     let ram_kb = t.ram_mb * KB_PER_MB;
     if t.memory.effective_cache_size_kb > ram_kb {
         out.add(format!(

@@ -23,7 +23,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Findings) {
-    for h in cx.resources().hosts {
+    for h in &cx.resources().hosts {
         if !h.ram_overcommitted() {
             continue;
         }

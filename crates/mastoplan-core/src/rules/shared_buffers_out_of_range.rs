@@ -29,7 +29,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Findings) {
-    let t = cx.resources().postgres;
+    let t = &cx.resources().postgres;
     let ram_kb = t.ram_mb * KB_PER_MB;
     let share = t.memory.shared_buffers_kb as f64 / ram_kb as f64;
     let side = if share < FAR_BELOW {

@@ -12,8 +12,9 @@ pub fn preset(name: &str) -> Plan {
 pub fn run(rule: &Rule, plan: &Plan) -> Vec<Finding> {
     plan.validate().expect("test plans are valid");
     let budget = ConnectionBudget::compute(plan);
+    let resources = crate::resources::Resources::compute(plan, &budget);
     let mut out = Findings::new(rule);
-    (rule.check)(&Context { plan, budget: &budget }, &mut out);
+    (rule.check)(&Context { plan, budget: &budget, resources: &resources }, &mut out);
     out.into_vec()
 }
 
