@@ -41,6 +41,17 @@ pub(crate) fn write_reference(md: &mut String, level: usize, entries: impl Itera
     }
 }
 
+/// Fails when the committed `docs/NAME` differs from `fresh`; `UPDATE_DOCS=1` rewrites it.
+#[cfg(test)]
+pub(crate) fn assert_up_to_date(name: &str, fresh: &str) {
+    let path = format!("{}/../../docs/{name}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == fresh, "docs/{name} is out of date: run `UPDATE_DOCS=1 cargo test -p mastoplan-core docs`");
+}
+
 /// `docs/rules.md`.
 pub fn rules_markdown() -> String {
     let mut md = String::from(
@@ -67,16 +78,7 @@ mod tests {
 
     #[test]
     fn docs_rules_md_is_up_to_date() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rules.md");
-        let fresh = rules_markdown();
-        if std::env::var_os("UPDATE_DOCS").is_some() {
-            std::fs::write(path, &fresh).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            committed == fresh,
-            "docs/rules.md is out of date: run `UPDATE_DOCS=1 cargo test -p mastoplan-core docs`"
-        );
+        assert_up_to_date("rules.md", &rules_markdown());
     }
 
     #[test]

@@ -358,12 +358,6 @@ mod tests {
 
     #[test]
     fn docs_diagnose_md_is_up_to_date() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/diagnose.md");
-        let fresh = diagnose_markdown();
-        if std::env::var_os("UPDATE_DOCS").is_some() {
-            std::fs::write(path, &fresh).unwrap();
-        }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(committed == fresh, "docs/diagnose.md is out of date: run `UPDATE_DOCS=1 cargo test -p mastoplan-core docs`");
+        crate::docs::assert_up_to_date("diagnose.md", &diagnose_markdown());
     }
 }
