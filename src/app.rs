@@ -109,7 +109,7 @@ fn Toolbar() -> impl IntoView {
 #[component]
 fn SummaryStrip() -> impl IntoView {
     let planner = expect_context::<Planner>();
-    let line = move || {
+    let line = Memo::new(move |_| {
         planner.report.with(|r| {
             let c = &r.connections;
             let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
@@ -124,11 +124,11 @@ fn SummaryStrip() -> impl IntoView {
                 c.headroom < 0 || r.has_errors(),
             )
         })
-    };
+    });
     view! {
-        <div class="summary-strip" class:bad=move || line().2 role="status" aria-live="polite">
-            <a href="#budget-heading">{move || line().0}</a>
-            <a href="#findings-heading">{move || line().1}</a>
+        <div class="summary-strip" class:bad=move || line.with(|l| l.2) role="status" aria-live="polite">
+            <a href="#budget-heading">{move || line.with(|l| l.0.clone())}</a>
+            <a href="#findings-heading">{move || line.with(|l| l.1.clone())}</a>
         </div>
     }
 }
